@@ -2,7 +2,9 @@
 //! opens a tracing span with the workflow id and hands over to the module of
 //! its step.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use powertune_proto::v1::{
     AnalyzerInput, CleanerInput, CleanerOutput, ExecutorInput, ExecutorOutput, OptimizerInput,
@@ -58,6 +60,33 @@ fn span(ctx: &ActivityContext, function: &str, memory_mb: Option<u32>) -> tracin
         function,
         memory_mb,
     )
+}
+
+/// Interval of the heartbeats of the control-plane activities. They carry no
+/// progress; they let the server notice a dead worker within the heartbeat
+/// timeout instead of the much longer start-to-close timeout.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Runs `work`, heartbeating while it runs; ends with a cancellation when
+/// the activity is cancelled.
+async fn with_heartbeats<T>(
+    ctx: &ActivityContext,
+    work: impl Future<Output = Result<T, TuningError>>,
+) -> Result<T, ActivityError> {
+    let heartbeats = async {
+        let mut ticker = tokio::time::interval(HEARTBEAT_INTERVAL);
+        loop {
+            ticker.tick().await;
+            if let Err(error) = ctx.record_heartbeat(()).await {
+                tracing::warn!(error = %error, "could not record heartbeat");
+            }
+        }
+    };
+    tokio::select! {
+        result = work => result.map_err(TuningError::into_activity_error),
+        () = heartbeats => unreachable!("the heartbeat loop never ends"),
+        () = ctx.cancelled() => Err(ActivityError::cancelled()),
+    }
 }
 
 fn function_arn(snapshot: Option<&powertune_proto::v1::FunctionSnapshot>) -> &str {
@@ -138,10 +167,12 @@ impl PowerTuningActivities {
         ctx: ActivityContext,
         input: CleanerInput,
     ) -> Result<CleanerOutput, ActivityError> {
-        crate::cleaner::clean(&self.clients, &input)
-            .instrument(span(&ctx, function_arn(input.function.as_ref()), None))
-            .await
-            .map_err(TuningError::into_activity_error)
+        let span = span(&ctx, function_arn(input.function.as_ref()), None);
+        with_heartbeats(
+            &ctx,
+            crate::cleaner::clean(&self.clients, &input).instrument(span),
+        )
+        .await
     }
 
     /// Picks the winning memory size.

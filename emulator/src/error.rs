@@ -100,7 +100,11 @@ impl ApiError {
 
     /// 400 `InvalidParameterValueException`.
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValueException",
+            message,
+        )
     }
 
     /// 400 `InvalidRequestContentException` for a body that is not valid JSON of the expected shape.
@@ -131,7 +135,11 @@ impl ApiError {
 
     /// 413 `RequestTooLargeException`.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLargeException", message)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLargeException",
+            message,
+        )
     }
 
     /// 429 `TooManyRequestsException` with its `Reason`.
@@ -143,7 +151,11 @@ impl ApiError {
         };
         ApiError {
             reason: Some(reason),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", message)
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                message,
+            )
         }
     }
 
@@ -151,19 +163,31 @@ impl ApiError {
     pub fn service(message: impl Into<String>) -> Self {
         ApiError {
             capital_message: true,
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", message)
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceException",
+                message,
+            )
         }
     }
 
     /// 404 `UnknownOperationException` for a path the emulator does not serve.
     pub fn unknown_operation() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Unknown operation")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "UnknownOperationException",
+            "Unknown operation",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message_key = if self.capital_message { "Message" } else { "message" };
+        let message_key = if self.capital_message {
+            "Message"
+        } else {
+            "message"
+        };
         let mut body = json!({ message_key: self.message });
         if self.user_type {
             body["Type"] = json!("User");
@@ -198,11 +222,19 @@ mod tests {
 
     #[tokio::test]
     async fn throttle_body_carries_reason() {
-        let (response, body) =
-            body_of(ApiError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded")).await;
+        let (response, body) = body_of(ApiError::throttled(
+            "ReservedFunctionConcurrentInvocationLimitExceeded",
+        ))
+        .await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(response.headers()["x-amzn-ErrorType"], "TooManyRequestsException");
-        assert_eq!(body["Reason"], "ReservedFunctionConcurrentInvocationLimitExceeded");
+        assert_eq!(
+            response.headers()["x-amzn-ErrorType"],
+            "TooManyRequestsException"
+        );
+        assert_eq!(
+            body["Reason"],
+            "ReservedFunctionConcurrentInvocationLimitExceeded"
+        );
         assert_eq!(body["Type"], "User");
         assert_eq!(body["message"], "Rate Exceeded.");
     }

@@ -1,5 +1,5 @@
 //! Seeded fault injection: rules that make Lambda API operations fail with 429, 500 or 409, or
-//! answer late, at configured rates.
+//! respond late, at configured rates.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -106,7 +106,7 @@ pub struct FaultTotals {
     pub delayed: u64,
 }
 
-/// What to do with one request.
+/// Decision for one request: added latency and an optional injected error.
 #[derive(Debug, Default)]
 pub struct FaultDecision {
     pub extra_latency_ms: f64,

@@ -117,7 +117,12 @@ pub struct Function {
 }
 
 impl Function {
-    pub fn new(generation: u64, name: &str, latest: Config, pending_until: Option<Instant>) -> Self {
+    pub fn new(
+        generation: u64,
+        name: &str,
+        latest: Config,
+        pending_until: Option<Instant>,
+    ) -> Self {
         Function {
             generation,
             name: name.to_owned(),
@@ -174,7 +179,9 @@ impl Function {
     ) -> u64 {
         if let Some(last) = self.versions.values().next_back()
             && last.source == self.latest
-            && description.as_ref().is_none_or(|d| *d == last.config.description)
+            && description
+                .as_ref()
+                .is_none_or(|d| *d == last.config.description)
         {
             return last.number;
         }
@@ -185,7 +192,11 @@ impl Function {
         if let Some(description) = description {
             config.description = description;
         }
-        let pending_until = if self.latest.snapstart { snapstart_until } else { None };
+        let pending_until = if self.latest.snapstart {
+            snapstart_until
+        } else {
+            None
+        };
         self.versions.insert(
             number,
             Version {
@@ -207,7 +218,9 @@ impl Function {
             None | Some("$LATEST") => Some("$LATEST".to_owned()),
             Some(q) if q.chars().all(|c| c.is_ascii_digit()) => {
                 let number: u64 = q.parse().ok()?;
-                self.versions.contains_key(&number).then(|| number.to_string())
+                self.versions
+                    .contains_key(&number)
+                    .then(|| number.to_string())
             }
             Some(alias) => self.aliases.get(alias).map(|a| a.function_version.clone()),
         }

@@ -2,8 +2,8 @@
 //! real `aws-sdk-lambda` client.
 //!
 //! The emulator keeps functions, versions and aliases in memory, follows Lambda's update and
-//! creation state machine, and answers Invoke from a performance model instead of running code:
-//! every invocation sleeps for its simulated duration (multiplied by the time scale) and returns
+//! creation state machine, and serves Invoke from a performance model instead of running code.
+//! Every invocation sleeps for its simulated duration (multiplied by the time scale) and returns
 //! the log tail with the `REPORT` line Lambda would write. The formulas are in [`model`].
 //!
 //! ```no_run
@@ -102,12 +102,18 @@ impl Default for EmulatorOptions {
 
 /// Starts an emulator on `addr` (use port 0 for a free port) and returns once it accepts
 /// connections.
-pub async fn start(addr: SocketAddr, options: EmulatorOptions) -> Result<RunningEmulator, EmulatorError> {
+pub async fn start(
+    addr: SocketAddr,
+    options: EmulatorOptions,
+) -> Result<RunningEmulator, EmulatorError> {
     validate_options(&options)?;
     let faults = options.faults.clone().unwrap_or_default();
     faults
         .validate()
-        .map_err(|reason| EmulatorError::InvalidOption { option: "faults", reason })?;
+        .map_err(|reason| EmulatorError::InvalidOption {
+            option: "faults",
+            reason,
+        })?;
     let settings = state::Settings {
         time_scale: options.time_scale,
         update_delay: options.update_delay,
@@ -166,7 +172,10 @@ fn validate_options(options: &EmulatorOptions) -> Result<(), EmulatorError> {
     if !options.time_scale.is_finite() || options.time_scale < 0.0 {
         return invalid(
             "time_scale",
-            format!("{} is not a finite value >= 0; use for example 1.0 or 0.01", options.time_scale),
+            format!(
+                "{} is not a finite value >= 0; use for example 1.0 or 0.01",
+                options.time_scale
+            ),
         );
     }
     if let Some(quota) = options.memory_quota_mb

@@ -11,7 +11,7 @@ use crate::spec::LogFormat;
 /// Largest log tail returned in `X-Amz-Log-Result`, bytes.
 pub const TAIL_BYTES: usize = 4096;
 
-/// What the log of one invocation describes.
+/// Facts about one invocation that its log reports.
 #[derive(Debug, Clone, Copy)]
 pub struct LogInput<'a> {
     pub request_id: &'a str,
@@ -47,7 +47,7 @@ pub fn tail(log: &str) -> &str {
     }
 }
 
-/// The text `REPORT` line, with its trailing tab on success and none after a `Status` field.
+/// Formats the text `REPORT` line: a trailing tab on success, none after a `Status` field.
 pub fn report_line(request_id: &str, outcome: &Outcome) -> String {
     let mut line = format!(
         "REPORT RequestId: {request_id}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
@@ -70,7 +70,7 @@ pub fn report_line(request_id: &str, outcome: &Outcome) -> String {
     line
 }
 
-/// The `platform.report` record of the JSON format.
+/// Builds the `platform.report` record of the JSON format.
 pub fn report_record(request_id: &str, outcome: &Outcome, time: &str) -> Value {
     let mut metrics = json!({
         "durationMs": outcome.duration_ms,
@@ -85,7 +85,8 @@ pub fn report_record(request_id: &str, outcome: &Outcome, time: &str) -> Value {
         metrics["restoreDurationMs"] = json!(restore);
         metrics["billedRestoreDurationMs"] = json!(billed);
     }
-    let mut record = json!({ "requestId": request_id, "status": status_name(outcome), "metrics": metrics });
+    let mut record =
+        json!({ "requestId": request_id, "status": status_name(outcome), "metrics": metrics });
     if let Some(error_type) = error_type(outcome) {
         record["errorType"] = json!(error_type);
     }
@@ -163,7 +164,11 @@ fn text_log(input: &LogInput<'_>) -> String {
     match &input.outcome.status {
         Status::Success => {}
         Status::FunctionError(error_type) => {
-            let _ = writeln!(log, "[ERROR] {error_type}: simulated failure of {}", input.function_name);
+            let _ = writeln!(
+                log,
+                "[ERROR] {error_type}: simulated failure of {}",
+                input.function_name
+            );
         }
         Status::Timeout => {
             let _ = writeln!(
@@ -194,16 +199,26 @@ fn json_log(input: &LogInput<'_>) -> String {
         _ => "on-demand",
     };
     if input.start != Start::Warm {
-        records.push(json!({ "time": time, "type": "platform.initStart", "record": {
+        records.push(
+            json!({ "time": time, "type": "platform.initStart", "record": {
             "initializationType": initialization_type, "phase": "init",
             "runtimeVersion": runtime_version, "runtimeVersionArn": runtime_arn,
-            "functionName": input.function_name, "functionVersion": input.version }}));
-        records.push(json!({ "time": time, "type": "platform.initRuntimeDone", "record": {
-            "initializationType": initialization_type, "phase": "init", "status": "success" }}));
-        let init = input.outcome.init_ms.or(input.outcome.restore_ms).unwrap_or(0.0);
-        records.push(json!({ "time": time, "type": "platform.initReport", "record": {
+            "functionName": input.function_name, "functionVersion": input.version }}),
+        );
+        records.push(
+            json!({ "time": time, "type": "platform.initRuntimeDone", "record": {
+            "initializationType": initialization_type, "phase": "init", "status": "success" }}),
+        );
+        let init = input
+            .outcome
+            .init_ms
+            .or(input.outcome.restore_ms)
+            .unwrap_or(0.0);
+        records.push(
+            json!({ "time": time, "type": "platform.initReport", "record": {
             "initializationType": initialization_type, "phase": "init", "status": "success",
-            "metrics": { "durationMs": init } }}));
+            "metrics": { "durationMs": init } }}),
+        );
     }
     records.push(json!({ "time": time, "type": "platform.start",
         "record": { "requestId": id, "version": input.version }}));
@@ -215,9 +230,11 @@ fn json_log(input: &LogInput<'_>) -> String {
         records.push(json!({ "timestamp": time, "level": "ERROR", "requestId": id,
             "message": format!("simulated failure of {}", input.function_name), "errorType": error_type }));
     }
-    records.push(json!({ "time": time, "type": "platform.runtimeDone", "record": {
+    records.push(
+        json!({ "time": time, "type": "platform.runtimeDone", "record": {
         "requestId": id, "status": status_name(input.outcome),
-        "metrics": { "durationMs": input.outcome.duration_ms, "producedBytes": 0 } }}));
+        "metrics": { "durationMs": input.outcome.duration_ms, "producedBytes": 0 } }}),
+    );
     records.push(report_record(id, input.outcome, &time));
 
     let mut log = String::new();
@@ -256,9 +273,15 @@ mod tests {
     #[test]
     fn failure_reports_end_with_status() {
         let timeout = report_line("id", &outcome(Status::Timeout));
-        assert!(timeout.ends_with("Init Duration: 423.98 ms\tStatus: timeout"), "{timeout}");
+        assert!(
+            timeout.ends_with("Init Duration: 423.98 ms\tStatus: timeout"),
+            "{timeout}"
+        );
         let oom = report_line("id", &outcome(Status::OutOfMemory));
-        assert!(oom.ends_with("\tStatus: error\tError Type: Runtime.OutOfMemory"), "{oom}");
+        assert!(
+            oom.ends_with("\tStatus: error\tError Type: Runtime.OutOfMemory"),
+            "{oom}"
+        );
     }
 
     #[test]
@@ -270,7 +293,9 @@ mod tests {
             ..outcome(Status::Success)
         };
         let line = report_line("id", &restored);
-        assert!(line.ends_with("Max Memory Used: 95 MB\tRestore Duration: 474.16 ms\tBilled Restore Duration: 475 ms\t"));
+        assert!(line.ends_with(
+            "Max Memory Used: 95 MB\tRestore Duration: 474.16 ms\tBilled Restore Duration: 475 ms\t"
+        ));
     }
 
     #[test]

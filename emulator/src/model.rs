@@ -13,17 +13,17 @@
 //! billed         = ceil(duration + init)                  init is billed unless `init_billed` is off
 //! ```
 //!
-//! `arch` is 1 on x86_64 and `arm64_cpu_factor` on arm64. The outcome is decided in this order:
-//! below the working set the process is killed with `Runtime.OutOfMemory` after
-//! `handler(m) * m / working_set_mb` ms; a duration above the timeout ends as `Sandbox.Timedout`
-//! with the duration equal to the timeout; otherwise the invocation fails with the profile's error
-//! type with probability `error_rate`. Max Memory Used is `min(m, working_set_mb)`, or `m` on
+//! `arch` is 1 on x86_64 and `arm64_cpu_factor` on arm64. The outcome is decided in this order.
+//! Below the working set the process is killed with `Runtime.OutOfMemory` after
+//! `handler(m) * m / working_set_mb` ms. A duration above the timeout ends as `Sandbox.Timedout`
+//! with the duration equal to the timeout. Otherwise the invocation fails with the profile's
+//! error type with probability `error_rate`. Max Memory Used is `min(m, working_set_mb)`, or `m` on
 //! an out-of-memory kill.
 //!
 //! Cost is `billed_ms / 1000 * m / 1024 * price_per_gb_s + request_price`. The CPU term costs the
 //! same at every memory size up to one vCPU, the I/O term grows with memory and the pressure term
-//! shrinks with it, which is what gives profiles with both a U-shaped cost curve with an interior
-//! optimum.
+//! shrinks with it. A profile with both I/O and memory pressure therefore has a U-shaped cost
+//! curve with an interior optimum.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,8 @@ pub const MAX_VCPU: f64 = 6.0;
 pub const X86_PRICE_PER_GB_S: f64 = 0.000_016_666_7;
 /// arm64 duration price in us-east-1, dollars per GB-second.
 pub const ARM64_PRICE_PER_GB_S: f64 = 0.000_013_333_4;
+/// Largest `log_lines` a profile may set, to keep each invocation log small.
+pub const MAX_LOG_LINES: u32 = 10_000;
 /// Price of one request, dollars.
 pub const REQUEST_PRICE: f64 = 0.000_000_2;
 
@@ -152,6 +154,12 @@ impl Profile {
                 self.error_rate
             ));
         }
+        if self.log_lines > MAX_LOG_LINES {
+            return Err(format!(
+                "`log_lines` is {}; use at most {MAX_LOG_LINES}",
+                self.log_lines
+            ));
+        }
         if self.threads == 0 {
             return Err("`threads` is 0; use at least 1".to_owned());
         }
@@ -182,7 +190,7 @@ pub fn handler_ms(profile: &Profile, memory_mb: u32, architecture: Architecture)
     profile.cpu_ms * arch / parallelism * pressure + profile.io_ms
 }
 
-/// How an invocation ended.
+/// Final status of an invocation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Success,
@@ -236,7 +244,8 @@ pub struct Invocation {
 pub fn simulate(profile: &Profile, call: Invocation, rng: &mut impl Rng) -> Outcome {
     let memory_mb = call.memory_mb;
     let timeout_ms = f64::from(call.timeout_s) * 1000.0;
-    let mut duration_ms = handler_ms(profile, memory_mb, call.architecture) * jittered(profile, rng);
+    let mut duration_ms =
+        handler_ms(profile, memory_mb, call.architecture) * jittered(profile, rng);
 
     let (init_ms, restore_ms) = match call.start {
         Start::Warm => (None, None),
@@ -257,7 +266,11 @@ pub fn simulate(profile: &Profile, call: Invocation, rng: &mut impl Rng) -> Outc
     };
     let duration_ms = round_to_hundredths(duration_ms.min(timeout_ms));
 
-    let billed_init = if call.init_billed { init_ms.unwrap_or(0.0) } else { 0.0 };
+    let billed_init = if call.init_billed {
+        init_ms.unwrap_or(0.0)
+    } else {
+        0.0
+    };
     let billed_ms = (duration_ms + billed_init).ceil().max(1.0) as u64;
     let max_memory_used_mb = match status {
         Status::OutOfMemory => memory_mb,
@@ -333,11 +346,18 @@ pub struct Winners {
 /// memory size failed.
 pub fn winners(expectations: &[Expectation]) -> Option<Winners> {
     let max_cost = expectations.iter().map(|e| e.cost_usd).fold(0.0, f64::max);
-    let max_duration = expectations.iter().map(|e| e.duration_ms).fold(0.0, f64::max);
+    let max_duration = expectations
+        .iter()
+        .map(|e| e.duration_ms)
+        .fold(0.0, f64::max);
     let pick = |score: &dyn Fn(&Expectation) -> f64| {
         expectations
             .iter()
-            .min_by(|a, b| score(a).total_cmp(&score(b)).then(a.memory_mb.cmp(&b.memory_mb)))
+            .min_by(|a, b| {
+                score(a)
+                    .total_cmp(&score(b))
+                    .then(a.memory_mb.cmp(&b.memory_mb))
+            })
             .map(|e| e.memory_mb)
     };
     Some(Winners {
@@ -441,7 +461,10 @@ mod tests {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let outcome = simulate(&profile, warm(512, 3), &mut rng);
-        assert_eq!(outcome.status, Status::FunctionError("FlakyError".to_owned()));
+        assert_eq!(
+            outcome.status,
+            Status::FunctionError("FlakyError".to_owned())
+        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub struct FunctionRef {
 ///
 /// Rejects a malformed name or qualifier with 400 `ValidationException` and a qualifier in the
 /// name that differs from the query parameter with 400 `InvalidParameterValueException`.
-pub fn parse_function_ref(raw: &str, query_qualifier: Option<&str>) -> Result<FunctionRef, ApiError> {
+pub fn parse_function_ref(
+    raw: &str,
+    query_qualifier: Option<&str>,
+) -> Result<FunctionRef, ApiError> {
     let (name, name_qualifier) = split_function_name(raw)?;
     if let Some(qualifier) = query_qualifier {
         validate_qualifier(qualifier)?;
@@ -122,8 +125,12 @@ fn is_name(name: &str) -> bool {
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn is_account(account: &str) -> bool {

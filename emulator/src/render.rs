@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::function::{Alias, Config, Function, UpdateState};
 use crate::state::Settings;
 
-/// Which configuration to render and how the caller addressed it.
+/// Version to render and the qualifier the caller addressed it with.
 #[derive(Debug, Clone, Copy)]
 pub struct View<'a> {
     /// `$LATEST` or a version number.
@@ -78,7 +78,10 @@ fn insert_config(settings: &Settings, name: &str, config: &Config, body: &mut Ma
     body.insert("Description".into(), json!(config.description));
     body.insert("Timeout".into(), json!(config.timeout_s));
     body.insert("MemorySize".into(), json!(config.memory_mb));
-    body.insert("Architectures".into(), json!([config.architecture.as_str()]));
+    body.insert(
+        "Architectures".into(),
+        json!([config.architecture.as_str()]),
+    );
     body.insert("EphemeralStorage".into(), json!({ "Size": 512 }));
     body.insert("TracingConfig".into(), json!({ "Mode": "PassThrough" }));
     body.insert(
@@ -111,7 +114,8 @@ fn insert_state(function: &Function, version: &str, pending: bool, body: &mut Ma
     }
     body.insert("State".into(), json!("Active"));
 
-    let in_progress = version == "$LATEST" && matches!(function.update, UpdateState::InProgress { .. });
+    let in_progress =
+        version == "$LATEST" && matches!(function.update, UpdateState::InProgress { .. });
     if in_progress {
         body.insert("LastUpdateStatus".into(), json!("InProgress"));
         body.insert(

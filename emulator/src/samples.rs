@@ -10,77 +10,122 @@ pub const TUNING_POWERS: [u32; 6] = [128, 256, 512, 1024, 1536, 3008];
 /// Relative jitter of every sample, small enough to keep the expected winners.
 const SAMPLE_JITTER: f64 = 0.01;
 
-/// The sample functions.
+/// Builds the sample functions.
 pub fn sample_functions() -> Vec<FunctionSpec> {
     vec![
-        sample("cpu-bound", "single-threaded CPU work, flat cost up to 1 vCPU", 60, Profile {
-            cpu_ms: 400.0,
-            io_ms: 0.0,
-            working_set_mb: 100,
-            gc_weight: 4.0,
-            ..base()
-        }),
-        sample("io-bound", "waits on I/O, cheapest at the smallest size", 10, Profile {
-            cpu_ms: 20.0,
-            io_ms: 300.0,
-            working_set_mb: 60,
-            ..base()
-        }),
-        sample("multi-threaded", "four threads, faster up to 4 vCPUs", 60, Profile {
-            cpu_ms: 1000.0,
-            threads: 4,
-            io_ms: 0.0,
-            working_set_mb: 100,
-            gc_weight: 2.0,
-            ..base()
-        }),
-        sample("memory-hungry", "300 MB working set, out of memory below it", 60, Profile {
-            cpu_ms: 300.0,
-            io_ms: 20.0,
-            working_set_mb: 300,
-            gc_weight: 2.0,
-            ..base()
-        }),
-        sample("slow-init", "2.5 s cold start, light handler", 10, Profile {
-            init_ms: 2500.0,
-            cpu_ms: 50.0,
-            io_ms: 10.0,
-            working_set_mb: 80,
-            ..base()
-        }),
+        sample(
+            "cpu-bound",
+            "single-threaded CPU work, flat cost up to 1 vCPU",
+            60,
+            Profile {
+                cpu_ms: 400.0,
+                io_ms: 0.0,
+                working_set_mb: 100,
+                gc_weight: 4.0,
+                ..base()
+            },
+        ),
+        sample(
+            "io-bound",
+            "waits on I/O, cheapest at the smallest size",
+            10,
+            Profile {
+                cpu_ms: 20.0,
+                io_ms: 300.0,
+                working_set_mb: 60,
+                ..base()
+            },
+        ),
+        sample(
+            "multi-threaded",
+            "four threads, faster up to 4 vCPUs",
+            60,
+            Profile {
+                cpu_ms: 1000.0,
+                threads: 4,
+                io_ms: 0.0,
+                working_set_mb: 100,
+                gc_weight: 2.0,
+                ..base()
+            },
+        ),
+        sample(
+            "memory-hungry",
+            "300 MB working set, out of memory below it",
+            60,
+            Profile {
+                cpu_ms: 300.0,
+                io_ms: 20.0,
+                working_set_mb: 300,
+                gc_weight: 2.0,
+                ..base()
+            },
+        ),
+        sample(
+            "slow-init",
+            "2.5 s cold start, light handler",
+            10,
+            Profile {
+                init_ms: 2500.0,
+                cpu_ms: 50.0,
+                io_ms: 10.0,
+                working_set_mb: 80,
+                ..base()
+            },
+        ),
         FunctionSpec {
             snapstart: true,
             runtime: "java21".to_owned(),
-            ..sample("snapstart", "SnapStart on published versions", 10, Profile {
-                init_ms: 3000.0,
-                restore_ms: 400.0,
-                cpu_ms: 100.0,
-                io_ms: 20.0,
-                working_set_mb: 90,
-                ..base()
-            })
+            ..sample(
+                "snapstart",
+                "SnapStart on published versions",
+                10,
+                Profile {
+                    init_ms: 3000.0,
+                    restore_ms: 400.0,
+                    cpu_ms: 100.0,
+                    io_ms: 20.0,
+                    working_set_mb: 90,
+                    ..base()
+                },
+            )
         },
-        sample("flaky", "fails with FlakyError in 20 % of invocations", 10, Profile {
-            cpu_ms: 50.0,
-            io_ms: 50.0,
-            error_rate: 0.2,
-            error_type: "FlakyError".to_owned(),
-            ..base()
-        }),
-        sample("u-shaped", "memory pressure at small sizes, I/O cost at large", 60, Profile {
-            cpu_ms: 400.0,
-            io_ms: 50.0,
-            working_set_mb: 120,
-            gc_weight: 3.0,
-            ..base()
-        }),
+        sample(
+            "flaky",
+            "fails with FlakyError in 20 % of invocations",
+            10,
+            Profile {
+                cpu_ms: 50.0,
+                io_ms: 50.0,
+                error_rate: 0.2,
+                error_type: "FlakyError".to_owned(),
+                ..base()
+            },
+        ),
+        sample(
+            "u-shaped",
+            "memory pressure at small sizes, I/O cost at large",
+            60,
+            Profile {
+                cpu_ms: 400.0,
+                io_ms: 50.0,
+                working_set_mb: 120,
+                gc_weight: 3.0,
+                ..base()
+            },
+        ),
         FunctionSpec {
             log_format: LogFormat::Json,
-            ..sample("json-logs", "light handler with LoggingConfig.LogFormat=JSON", 10, Profile {
-                cpu_ms: 30.0,
-                io_ms: 30.0,
-                ..base()
-            })
+            ..sample(
+                "json-logs",
+                "light handler with LoggingConfig.LogFormat=JSON",
+                10,
+                Profile {
+                    cpu_ms: 30.0,
+                    io_ms: 30.0,
+                    ..base()
+                },
+            )
         },
     ]
 }
@@ -107,7 +152,9 @@ fn sample(name: &str, description: &str, timeout_s: u32, profile: Profile) -> Fu
 pub fn expected_winners(spec: &FunctionSpec) -> Option<Winners> {
     let expectations: Vec<_> = TUNING_POWERS
         .iter()
-        .filter_map(|&memory| model::expect(&spec.profile, memory, spec.timeout_s, Architecture::X86_64))
+        .filter_map(|&memory| {
+            model::expect(&spec.profile, memory, spec.timeout_s, Architecture::X86_64)
+        })
         .collect();
     model::winners(&expectations)
 }
@@ -165,7 +212,8 @@ mod tests {
             .find(|spec| spec.name == "u-shaped")
             .unwrap();
         let winners = expected_winners(&spec).unwrap();
-        assert!(winners.cost > 128 && winners.cost < 3008, "{winners:?}");
+        assert!(winners.cost > 128, "{winners:?}");
+        assert!(winners.cost < 3008, "{winners:?}");
     }
 
     #[test]

@@ -110,10 +110,11 @@ struct FunctionsFile {
 ///
 /// A syntax error or an unknown or mistyped field is reported with the file, line and field.
 pub fn load_functions_file(path: &Path) -> Result<Vec<FunctionSpec>, EmulatorError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadFunctionsFile {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadFunctionsFile {
+            path: path.to_owned(),
+            source,
+        })?;
     let file: FunctionsFile =
         toml::from_str(&text).map_err(|source| EmulatorError::ParseFunctionsFile {
             path: path.to_owned(),
@@ -223,7 +224,10 @@ mod tests {
     fn bad_field_names_file_line_and_field() {
         let file = write_file("[[function]]\nname = \"a\"\n\n[function.profile]\ncpu_msx = 1.0\n");
         let message = load_functions_file(file.path()).unwrap_err().to_string();
-        assert!(message.contains(&file.path().display().to_string()), "{message}");
+        assert!(
+            message.contains(&file.path().display().to_string()),
+            "{message}"
+        );
         assert!(message.contains("line 5"), "{message}");
         assert!(message.contains("cpu_msx"), "{message}");
     }
@@ -240,7 +244,10 @@ mod tests {
     fn out_of_range_memory_names_the_function() {
         let file = write_file("[[function]]\nname = \"a\"\nmemory_mb = 64\n");
         let message = load_functions_file(file.path()).unwrap_err().to_string();
-        assert!(message.contains("`a`") && message.contains("memory_mb"), "{message}");
+        assert!(
+            message.contains("`a`") && message.contains("memory_mb"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ use crate::faults::{FaultConfig, FaultState, FaultTotals};
 use crate::function::{Config, Function};
 use crate::spec::FunctionSpec;
 
+/// Maximum real sleep, so an absurd profile cannot overflow a timer.
+const MAX_SLEEP: Duration = Duration::from_secs(24 * 3600);
+
 /// Settings fixed when the emulator starts.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -54,7 +57,9 @@ impl Settings {
 
     /// Sleeps for `simulated_ms` multiplied by the time scale.
     pub async fn sleep_simulated(&self, simulated_ms: f64) {
-        let real = Duration::from_secs_f64(simulated_ms.max(0.0) / 1000.0 * self.time_scale);
+        let real = Duration::try_from_secs_f64(simulated_ms.max(0.0) / 1000.0 * self.time_scale)
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP);
         if !real.is_zero() {
             tokio::time::sleep(real).await;
         }
@@ -123,7 +128,9 @@ impl Registry {
         pending_for: Duration,
     ) -> Result<&mut Function, ApiError> {
         if self.functions.contains_key(name) {
-            return Err(ApiError::conflict(format!("Function already exist: {name}")));
+            return Err(ApiError::conflict(format!(
+                "Function already exist: {name}"
+            )));
         }
         self.next_generation += 1;
         let pending_until = (!pending_for.is_zero()).then(|| Instant::now() + pending_for);
@@ -189,7 +196,9 @@ impl SharedState {
         };
 
         if decision.extra_latency_ms > 0.0 {
-            self.settings.sleep_simulated(decision.extra_latency_ms).await;
+            self.settings
+                .sleep_simulated(decision.extra_latency_ms)
+                .await;
         }
         match decision.error {
             Some(error) => Err(error),

@@ -13,8 +13,13 @@ use common::{lambda, options, start, wait_until};
 
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function";
 
-fn status<E>(error: &aws_sdk_lambda::error::SdkError<E, aws_sdk_lambda::config::http::HttpResponse>) -> u16 {
-    error.raw_response().map(|r| r.status().as_u16()).unwrap_or(0)
+fn status<E>(
+    error: &aws_sdk_lambda::error::SdkError<E, aws_sdk_lambda::config::http::HttpResponse>,
+) -> u16 {
+    error
+        .raw_response()
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
 }
 
 async fn wait_updated(client: &aws_sdk_lambda::Client, name: &str) {
@@ -35,8 +40,18 @@ async fn publish_without_changes_returns_same_version() {
     let emulator = start(options()).await;
     let client = lambda(&emulator).await;
 
-    let first = client.publish_version().function_name("io-bound").send().await.unwrap();
-    let again = client.publish_version().function_name("io-bound").send().await.unwrap();
+    let first = client
+        .publish_version()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap();
+    let again = client
+        .publish_version()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.version(), Some("1"));
     assert_eq!(again.version(), Some("1"));
     assert_eq!(first.revision_id(), again.revision_id());
@@ -49,10 +64,18 @@ async fn publish_without_changes_returns_same_version() {
         .await
         .unwrap();
     wait_updated(&client, "io-bound").await;
-    let second = client.publish_version().function_name("io-bound").send().await.unwrap();
+    let second = client
+        .publish_version()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(second.version(), Some("2"));
     assert_eq!(second.memory_size(), Some(256));
-    assert_eq!(second.function_arn(), Some(format!("{ARN}:io-bound:2").as_str()));
+    assert_eq!(
+        second.function_arn(),
+        Some(format!("{ARN}:io-bound:2").as_str())
+    );
     emulator.shutdown().await;
 }
 
@@ -69,7 +92,12 @@ async fn version_numbers_are_not_reused_and_list_paginates() {
             .await
             .unwrap();
         wait_updated(&client, "flaky").await;
-        client.publish_version().function_name("flaky").send().await.unwrap();
+        client
+            .publish_version()
+            .function_name("flaky")
+            .send()
+            .await
+            .unwrap();
     }
     client
         .delete_function()
@@ -86,7 +114,12 @@ async fn version_numbers_are_not_reused_and_list_paginates() {
         .await
         .unwrap();
     wait_updated(&client, "flaky").await;
-    let next = client.publish_version().function_name("flaky").send().await.unwrap();
+    let next = client
+        .publish_version()
+        .function_name("flaky")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(next.version(), Some("4"));
 
     let first_page = client
@@ -96,9 +129,16 @@ async fn version_numbers_are_not_reused_and_list_paginates() {
         .send()
         .await
         .unwrap();
-    let versions: Vec<_> = first_page.versions().iter().filter_map(|v| v.version()).collect();
+    let versions: Vec<_> = first_page
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
     assert_eq!(versions, ["$LATEST", "1"]);
-    assert!(first_page.versions()[0].state().is_none(), "list items omit State");
+    assert!(
+        first_page.versions()[0].state().is_none(),
+        "list items omit State"
+    );
     let marker = first_page.next_marker().expect("second page").to_owned();
     let second_page = client
         .list_versions_by_function()
@@ -108,7 +148,11 @@ async fn version_numbers_are_not_reused_and_list_paginates() {
         .send()
         .await
         .unwrap();
-    let versions: Vec<_> = second_page.versions().iter().filter_map(|v| v.version()).collect();
+    let versions: Vec<_> = second_page
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
     assert_eq!(versions, ["2", "4"]);
     assert!(second_page.next_marker().is_none());
     emulator.shutdown().await;
@@ -118,7 +162,12 @@ async fn version_numbers_are_not_reused_and_list_paginates() {
 async fn alias_rules_match_lambda() {
     let emulator = start(options()).await;
     let client = lambda(&emulator).await;
-    client.publish_version().function_name("cpu-bound").send().await.unwrap();
+    client
+        .publish_version()
+        .function_name("cpu-bound")
+        .send()
+        .await
+        .unwrap();
 
     let created = client
         .create_alias()
@@ -128,7 +177,10 @@ async fn alias_rules_match_lambda() {
         .send()
         .await
         .unwrap();
-    assert_eq!(created.alias_arn(), Some(format!("{ARN}:cpu-bound:RAM128").as_str()));
+    assert_eq!(
+        created.alias_arn(),
+        Some(format!("{ARN}:cpu-bound:RAM128").as_str())
+    );
 
     let duplicate = client
         .create_alias()
@@ -139,7 +191,11 @@ async fn alias_rules_match_lambda() {
         .await
         .unwrap_err();
     assert_eq!(status(&duplicate), 409);
-    assert!(duplicate.into_service_error().is_resource_conflict_exception());
+    assert!(
+        duplicate
+            .into_service_error()
+            .is_resource_conflict_exception()
+    );
 
     let missing_version = client
         .create_alias()
@@ -149,7 +205,11 @@ async fn alias_rules_match_lambda() {
         .send()
         .await
         .unwrap_err();
-    assert!(missing_version.into_service_error().is_resource_not_found_exception());
+    assert!(
+        missing_version
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
 
     let missing = client
         .get_alias()
@@ -160,7 +220,12 @@ async fn alias_rules_match_lambda() {
         .unwrap_err()
         .into_service_error();
     assert!(missing.is_resource_not_found_exception());
-    assert!(missing.message().unwrap().starts_with("Cannot find alias arn:"));
+    assert!(
+        missing
+            .message()
+            .unwrap()
+            .starts_with("Cannot find alias arn:")
+    );
 
     let in_use = client
         .delete_function()
@@ -181,11 +246,28 @@ async fn alias_rules_match_lambda() {
         .await
         .unwrap();
     assert_ne!(updated.revision_id(), created.revision_id());
-    let listed = client.list_aliases().function_name("cpu-bound").send().await.unwrap();
+    let listed = client
+        .list_aliases()
+        .function_name("cpu-bound")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.aliases().len(), 1);
 
-    client.delete_alias().function_name("cpu-bound").name("RAM128").send().await.unwrap();
-    client.delete_alias().function_name("cpu-bound").name("RAM128").send().await.unwrap();
+    client
+        .delete_alias()
+        .function_name("cpu-bound")
+        .name("RAM128")
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_alias()
+        .function_name("cpu-bound")
+        .name("RAM128")
+        .send()
+        .await
+        .unwrap();
     let deleted = client
         .delete_function()
         .function_name("cpu-bound")
@@ -213,7 +295,10 @@ async fn update_in_progress_rejects_updates_and_publishes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.last_update_status(), Some(&LastUpdateStatus::InProgress));
+    assert_eq!(
+        response.last_update_status(),
+        Some(&LastUpdateStatus::InProgress)
+    );
     assert_eq!(response.memory_size(), Some(512));
 
     let second = client
@@ -239,7 +324,12 @@ async fn update_in_progress_rejects_updates_and_publishes() {
     assert!(publish.is_resource_conflict_exception());
 
     wait_updated(&client, "io-bound").await;
-    client.publish_version().function_name("io-bound").send().await.unwrap();
+    client
+        .publish_version()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap();
     emulator.shutdown().await;
 }
 
@@ -258,7 +348,11 @@ async fn new_function_goes_from_pending_to_active() {
         .runtime(aws_sdk_lambda::types::Runtime::Python312)
         .role("arn:aws:iam::123456789012:role/test")
         .handler("index.handler")
-        .code(FunctionCode::builder().zip_file(aws_sdk_lambda::primitives::Blob::new(b"zip".to_vec())).build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(b"zip".to_vec()))
+                .build(),
+        )
         .environment(
             Environment::builder()
                 .variables("EMULATOR_CPU_MS", "5")
@@ -269,7 +363,12 @@ async fn new_function_goes_from_pending_to_active() {
         .unwrap();
     assert_eq!(created.state(), Some(&State::Pending));
 
-    let invoke = client.invoke().function_name("fresh").send().await.unwrap_err();
+    let invoke = client
+        .invoke()
+        .function_name("fresh")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(status(&invoke), 409);
     let update = client
         .update_function_configuration()
@@ -280,10 +379,19 @@ async fn new_function_goes_from_pending_to_active() {
         .unwrap_err();
     assert!(update.into_service_error().is_resource_conflict_exception());
 
-    wait_until(Duration::from_secs(5), "function to become active", || async {
-        let config = client.get_function().function_name("fresh").send().await.unwrap();
-        config.configuration().and_then(|c| c.state()) == Some(&State::Active)
-    })
+    wait_until(
+        Duration::from_secs(5),
+        "function to become active",
+        || async {
+            let config = client
+                .get_function()
+                .function_name("fresh")
+                .send()
+                .await
+                .unwrap();
+            config.configuration().and_then(|c| c.state()) == Some(&State::Active)
+        },
+    )
     .await;
     client.invoke().function_name("fresh").send().await.unwrap();
 
@@ -295,7 +403,11 @@ async fn new_function_goes_from_pending_to_active() {
         .send()
         .await
         .unwrap_err();
-    assert!(duplicate.into_service_error().is_resource_conflict_exception());
+    assert!(
+        duplicate
+            .into_service_error()
+            .is_resource_conflict_exception()
+    );
     emulator.shutdown().await;
 }
 
@@ -333,7 +445,10 @@ async fn memory_limits_and_quota_are_enforced() {
         .send()
         .await
         .unwrap();
-    assert_eq!(emulator.function_stats("io-bound").unwrap().operations["UpdateFunctionConfiguration"], 4);
+    assert_eq!(
+        emulator.function_stats("io-bound").unwrap().operations["UpdateFunctionConfiguration"],
+        4
+    );
     emulator.shutdown().await;
 }
 
@@ -341,14 +456,39 @@ async fn memory_limits_and_quota_are_enforced() {
 async fn function_names_accept_every_form() {
     let emulator = start(options()).await;
     let client = lambda(&emulator).await;
-    client.publish_version().function_name("slow-init").send().await.unwrap();
+    client
+        .publish_version()
+        .function_name("slow-init")
+        .send()
+        .await
+        .unwrap();
 
     let forms = [
         ("slow-init", None, "$LATEST", format!("{ARN}:slow-init")),
-        ("123456789012:function:slow-init", None, "$LATEST", format!("{ARN}:slow-init")),
-        (&*format!("{ARN}:slow-init"), None, "$LATEST", format!("{ARN}:slow-init")),
-        (&*format!("{ARN}:slow-init:1"), None, "1", format!("{ARN}:slow-init:1")),
-        ("slow-init", Some("$LATEST"), "$LATEST", format!("{ARN}:slow-init:$LATEST")),
+        (
+            "123456789012:function:slow-init",
+            None,
+            "$LATEST",
+            format!("{ARN}:slow-init"),
+        ),
+        (
+            &*format!("{ARN}:slow-init"),
+            None,
+            "$LATEST",
+            format!("{ARN}:slow-init"),
+        ),
+        (
+            &*format!("{ARN}:slow-init:1"),
+            None,
+            "1",
+            format!("{ARN}:slow-init:1"),
+        ),
+        (
+            "slow-init",
+            Some("$LATEST"),
+            "$LATEST",
+            format!("{ARN}:slow-init:$LATEST"),
+        ),
         ("slow-init:1", Some("1"), "1", format!("{ARN}:slow-init:1")),
     ]
     .map(|(name, qualifier, version, arn)| (name.to_owned(), qualifier, version, arn));
@@ -380,9 +520,18 @@ async fn bad_input_gets_aws_errors() {
     let emulator = start(options()).await;
     let client = lambda(&emulator).await;
 
-    let unknown = client.get_function().function_name("missing").send().await.unwrap_err();
+    let unknown = client
+        .get_function()
+        .function_name("missing")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(status(&unknown), 404);
-    assert!(unknown.into_service_error().is_resource_not_found_exception());
+    assert!(
+        unknown
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
 
     let unknown_version = client
         .get_function_configuration()
@@ -393,7 +542,10 @@ async fn bad_input_gets_aws_errors() {
         .unwrap_err()
         .into_service_error();
     assert!(unknown_version.is_resource_not_found_exception());
-    assert_eq!(unknown_version.message(), Some(format!("Function not found: {ARN}:io-bound:42").as_str()));
+    assert_eq!(
+        unknown_version.message(),
+        Some(format!("Function not found: {ARN}:io-bound:42").as_str())
+    );
 
     let malformed = client
         .get_function()
@@ -435,20 +587,45 @@ async fn bad_input_gets_aws_errors() {
     let bad_environment = client
         .update_function_configuration()
         .function_name("io-bound")
-        .environment(Environment::builder().variables("EMULATOR_THREADS", "many").build())
+        .environment(
+            Environment::builder()
+                .variables("EMULATOR_THREADS", "many")
+                .build(),
+        )
         .send()
         .await
         .unwrap_err()
         .into_service_error();
     assert!(bad_environment.is_invalid_parameter_value_exception());
-    assert!(bad_environment.message().unwrap().contains("EMULATOR_THREADS"));
+    assert!(
+        bad_environment
+            .message()
+            .unwrap()
+            .contains("EMULATOR_THREADS")
+    );
 
-    let (status, body) = common::http(&emulator, "POST", "/2015-03-31/functions/io-bound/aliases", "{oops").await;
+    let (status, body) = common::http(
+        &emulator,
+        "POST",
+        "/2015-03-31/functions/io-bound/aliases",
+        "{oops",
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body.contains("Could not parse request body"), "{body}");
 
-    client.delete_function().function_name("io-bound").send().await.unwrap();
-    let gone = client.get_function().function_name("io-bound").send().await.unwrap_err();
+    client
+        .delete_function()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .get_function()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap_err();
     assert!(gone.into_service_error().is_resource_not_found_exception());
     emulator.shutdown().await;
 }

@@ -12,6 +12,19 @@ use lambda_emulator::{EmulatorOptions, FunctionSpec, Profile};
 
 use common::{decode_log, field, lambda, options, report_fields, start, wait_until};
 
+/// Function whose invocations take 300 ms of real time at the test time scale.
+fn slow_function(name: &str) -> FunctionSpec {
+    FunctionSpec {
+        name: name.to_owned(),
+        timeout_s: 60,
+        profile: Profile {
+            io_ms: 30_000.0,
+            ..Profile::default()
+        },
+        ..FunctionSpec::default()
+    }
+}
+
 async fn invoke_tail(
     client: &aws_sdk_lambda::Client,
     name: &str,
@@ -42,17 +55,44 @@ async fn text_tail_ends_with_report_line() {
     assert!(log.starts_with("INIT_START "), "{log}");
     let report = log.lines().last().unwrap();
     assert!(report.starts_with("REPORT RequestId: "), "{report}");
-    assert!(report.ends_with('\t'), "success REPORT ends with a tab: {report:?}");
+    assert!(
+        report.ends_with('\t'),
+        "success REPORT ends with a tab: {report:?}"
+    );
 
     let fields = report_fields(&log);
-    let duration: f64 = field(&fields, "Duration").unwrap().trim_end_matches(" ms").parse().unwrap();
-    let init: f64 = field(&fields, "Init Duration").unwrap().trim_end_matches(" ms").parse().unwrap();
-    let billed: u64 = field(&fields, "Billed Duration").unwrap().trim_end_matches(" ms").parse().unwrap();
-    assert!(field(&fields, "Duration").unwrap().split('.').nth(1).unwrap().len() == 5, "two decimals");
+    let duration: f64 = field(&fields, "Duration")
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    let init: f64 = field(&fields, "Init Duration")
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    let billed: u64 = field(&fields, "Billed Duration")
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    assert!(
+        field(&fields, "Duration")
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .len()
+            == 5,
+        "two decimals"
+    );
     assert_eq!(billed, (duration + init).ceil() as u64);
     assert_eq!(field(&fields, "Memory Size"), Some("128 MB"));
     assert_eq!(field(&fields, "Max Memory Used"), Some("60 MB"));
-    assert!((duration - 606.8).abs() < 606.8 * 0.011, "duration {duration}");
+    assert!(
+        (duration - 606.8).abs() < 606.8 * 0.011,
+        "duration {duration}"
+    );
 
     let warm = invoke_tail(&client, "io-bound", None).await;
     let warm_fields = report_fields(&decode_log(warm.log_result()));
@@ -73,8 +113,16 @@ async fn init_billing_can_be_switched_off() {
     let client = lambda(&emulator).await;
     let log = decode_log(invoke_tail(&client, "slow-init", None).await.log_result());
     let fields = report_fields(&log);
-    let duration: f64 = field(&fields, "Duration").unwrap().trim_end_matches(" ms").parse().unwrap();
-    let billed: u64 = field(&fields, "Billed Duration").unwrap().trim_end_matches(" ms").parse().unwrap();
+    let duration: f64 = field(&fields, "Duration")
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    let billed: u64 = field(&fields, "Billed Duration")
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
     assert!(field(&fields, "Init Duration").is_some());
     assert_eq!(billed, duration.ceil() as u64);
     emulator.shutdown().await;
@@ -97,7 +145,9 @@ async fn json_tail_ends_with_platform_report() {
     assert!(metrics["durationMs"].as_f64().unwrap() > 0.0);
     assert!(metrics["initDurationMs"].as_f64().unwrap() > 0.0);
     let billed = metrics["billedDurationMs"].as_u64().unwrap();
-    let expected = (metrics["durationMs"].as_f64().unwrap() + metrics["initDurationMs"].as_f64().unwrap()).ceil();
+    let expected = (metrics["durationMs"].as_f64().unwrap()
+        + metrics["initDurationMs"].as_f64().unwrap())
+    .ceil();
     assert_eq!(billed, expected as u64);
     assert_eq!(records[0]["type"], "platform.initStart");
     emulator.shutdown().await;
@@ -135,11 +185,24 @@ async fn out_of_memory_and_timeout_are_platform_errors() {
     assert_eq!(body["errorType"], "Runtime.OutOfMemory");
     let log = decode_log(oom.log_result());
     let report = log.lines().last().unwrap();
-    assert!(report.ends_with("\tStatus: error\tError Type: Runtime.OutOfMemory"), "{report}");
-    assert_eq!(field(&report_fields(&log), "Max Memory Used"), Some("128 MB"));
+    assert!(
+        report.ends_with("\tStatus: error\tError Type: Runtime.OutOfMemory"),
+        "{report}"
+    );
+    assert_eq!(
+        field(&report_fields(&log), "Max Memory Used"),
+        Some("128 MB")
+    );
 
     let again = invoke_tail(&client, "memory-hungry", None).await;
-    assert!(field(&report_fields(&decode_log(again.log_result())), "Init Duration").is_some(), "OOM discards the environment");
+    assert!(
+        field(
+            &report_fields(&decode_log(again.log_result())),
+            "Init Duration"
+        )
+        .is_some(),
+        "OOM discards the environment"
+    );
 
     emulator
         .add_function(FunctionSpec {
@@ -154,9 +217,15 @@ async fn out_of_memory_and_timeout_are_platform_errors() {
         .unwrap();
     let timeout = invoke_tail(&client, "sleepy", None).await;
     assert_eq!(timeout.function_error(), Some("Unhandled"));
-    let body: serde_json::Value = serde_json::from_slice(timeout.payload().unwrap().as_ref()).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_slice(timeout.payload().unwrap().as_ref()).unwrap();
     assert_eq!(body["errorType"], "Sandbox.Timedout");
-    assert!(body["errorMessage"].as_str().unwrap().ends_with("Task timed out after 1.00 seconds"));
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("Task timed out after 1.00 seconds")
+    );
     let log = decode_log(timeout.log_result());
     let fields = report_fields(&log);
     assert_eq!(field(&fields, "Duration"), Some("1000.00 ms"));
@@ -179,11 +248,17 @@ async fn function_errors_carry_type_and_stack_trace() {
         })
         .unwrap();
     let client = lambda(&emulator).await;
-    let output = client.invoke().function_name("always-fails").send().await.unwrap();
+    let output = client
+        .invoke()
+        .function_name("always-fails")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(output.status_code(), 200);
     assert_eq!(output.function_error(), Some("Unhandled"));
     assert!(output.log_result().is_none(), "no tail unless requested");
-    let body: serde_json::Value = serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
     assert_eq!(body["errorType"], "FlakyError");
     assert!(body["errorMessage"].is_string());
     assert!(body["stackTrace"].is_array());
@@ -193,9 +268,10 @@ async fn function_errors_carry_type_and_stack_trace() {
 #[tokio::test]
 async fn concurrent_calls_start_cold_then_reuse_environments() {
     let emulator = start(options()).await;
+    emulator.add_function(slow_function("held")).unwrap();
     let client = lambda(&emulator).await;
 
-    let calls = (0..4).map(|_| invoke_tail(&client, "io-bound", None));
+    let calls = (0..4).map(|_| invoke_tail(&client, "held", None));
     let outputs = futures::future::join_all(calls).await;
     let cold = outputs
         .iter()
@@ -203,19 +279,31 @@ async fn concurrent_calls_start_cold_then_reuse_environments() {
         .count();
     assert_eq!(cold, 4, "each concurrent call needs its own environment");
 
-    let warm = invoke_tail(&client, "io-bound", None).await;
-    assert!(field(&report_fields(&decode_log(warm.log_result())), "Init Duration").is_none());
-    assert_eq!(emulator.function_stats("io-bound").unwrap().cold_starts, 4);
+    let warm = invoke_tail(&client, "held", None).await;
+    assert!(
+        field(
+            &report_fields(&decode_log(warm.log_result())),
+            "Init Duration"
+        )
+        .is_none()
+    );
+    assert_eq!(emulator.function_stats("held").unwrap().cold_starts, 4);
 
     client
         .update_function_configuration()
-        .function_name("io-bound")
+        .function_name("held")
         .memory_size(256)
         .send()
         .await
         .unwrap();
-    let after_update = invoke_tail(&client, "io-bound", None).await;
-    assert!(field(&report_fields(&decode_log(after_update.log_result())), "Init Duration").is_some());
+    let after_update = invoke_tail(&client, "held", None).await;
+    assert!(
+        field(
+            &report_fields(&decode_log(after_update.log_result())),
+            "Init Duration"
+        )
+        .is_some()
+    );
     emulator.shutdown().await;
 }
 
@@ -228,8 +316,16 @@ async fn aliases_and_snapstart_versions_execute_their_version() {
     .await;
     let client = lambda(&emulator).await;
 
-    let version = client.publish_version().function_name("snapstart").send().await.unwrap();
-    assert_eq!(version.state(), Some(&aws_sdk_lambda::types::State::Pending));
+    let version = client
+        .publish_version()
+        .function_name("snapstart")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        version.state(),
+        Some(&aws_sdk_lambda::types::State::Pending)
+    );
     client
         .create_alias()
         .function_name("snapstart")
@@ -238,8 +334,18 @@ async fn aliases_and_snapstart_versions_execute_their_version() {
         .send()
         .await
         .unwrap();
-    let pending = client.invoke().function_name("snapstart").qualifier("live").send().await.unwrap_err();
-    assert!(pending.into_service_error().is_resource_conflict_exception());
+    let pending = client
+        .invoke()
+        .function_name("snapstart")
+        .qualifier("live")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        pending
+            .into_service_error()
+            .is_resource_conflict_exception()
+    );
 
     wait_until(Duration::from_secs(5), "snapshot", || async {
         let config = client
@@ -281,6 +387,7 @@ async fn reserved_and_account_concurrency_throttle() {
         ..options()
     })
     .await;
+    emulator.add_function(slow_function("held")).unwrap();
     let client = lambda(&emulator).await;
     client
         .put_function_concurrency()
@@ -289,10 +396,16 @@ async fn reserved_and_account_concurrency_throttle() {
         .send()
         .await
         .unwrap();
-    let reserved = client.invoke().function_name("cpu-bound").send().await.unwrap_err();
+    let reserved = client
+        .invoke()
+        .function_name("cpu-bound")
+        .send()
+        .await
+        .unwrap_err();
     let reserved = reserved.into_service_error();
     assert!(reserved.is_too_many_requests_exception());
-    let aws_sdk_lambda::operation::invoke::InvokeError::TooManyRequestsException(inner) = &reserved else {
+    let aws_sdk_lambda::operation::invoke::InvokeError::TooManyRequestsException(inner) = &reserved
+    else {
         panic!("expected TooManyRequestsException");
     };
     assert_eq!(
@@ -300,20 +413,32 @@ async fn reserved_and_account_concurrency_throttle() {
         Some(&aws_sdk_lambda::types::ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded)
     );
 
-    // cpu-bound at 128 MB runs for about 19 simulated seconds, 190 ms here.
     let slow = |name: &'static str| {
         let client = client.clone();
         tokio::spawn(async move { client.invoke().function_name(name).send().await })
     };
-    let first = slow("u-shaped");
-    let second = slow("u-shaped");
-    wait_until(Duration::from_secs(5), "two invocations in flight", || async {
-        emulator.function_stats("u-shaped").is_some_and(|s| s.invocations_by_version.get("$LATEST") == Some(&2))
-    })
+    let first = slow("held");
+    let second = slow("held");
+    wait_until(
+        Duration::from_secs(5),
+        "two invocations in flight",
+        || async {
+            emulator
+                .function_stats("held")
+                .is_some_and(|s| s.invocations_by_version.get("$LATEST") == Some(&2))
+        },
+    )
     .await;
-    let third = client.invoke().function_name("io-bound").send().await.unwrap_err();
+    let third = client
+        .invoke()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(third.code(), Some("TooManyRequestsException"));
-    let aws_sdk_lambda::operation::invoke::InvokeError::TooManyRequestsException(inner) = third.into_service_error() else {
+    let aws_sdk_lambda::operation::invoke::InvokeError::TooManyRequestsException(inner) =
+        third.into_service_error()
+    else {
         panic!("expected TooManyRequestsException");
     };
     assert_eq!(
@@ -322,7 +447,12 @@ async fn reserved_and_account_concurrency_throttle() {
     );
     first.await.unwrap().unwrap();
     second.await.unwrap().unwrap();
-    client.invoke().function_name("io-bound").send().await.unwrap();
+    client
+        .invoke()
+        .function_name("io-bound")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(emulator.totals().throttles, 2);
     emulator.shutdown().await;
 }
@@ -335,7 +465,11 @@ async fn time_scale_shortens_sleeps_but_not_reports() {
     let output = invoke_tail(&client, "cpu-bound", None).await;
     let elapsed = started.elapsed();
     let fields = report_fields(&decode_log(output.log_result()));
-    let duration: f64 = field(&fields, "Duration").unwrap().trim_end_matches(" ms").parse().unwrap();
+    let duration: f64 = field(&fields, "Duration")
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
     assert!(duration > 18_000.0, "simulated duration {duration}");
     assert!(elapsed >= Duration::from_millis(180), "slept {elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "slept {elapsed:?}");

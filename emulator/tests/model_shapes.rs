@@ -6,7 +6,10 @@ use lambda_emulator::{FunctionSpec, Profile};
 use proptest::prelude::*;
 
 fn sample(name: &str) -> FunctionSpec {
-    sample_functions().into_iter().find(|s| s.name == name).unwrap()
+    sample_functions()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
 }
 
 fn duration(profile: &Profile, memory: u32) -> f64 {

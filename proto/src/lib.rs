@@ -29,7 +29,10 @@ pub fn all_power_values() -> Vec<u32> {
 pub mod json_text {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(text: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        text: &Option<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match text {
             None => serializer.serialize_none(),
             Some(text) => {
@@ -40,7 +43,9 @@ pub mod json_text {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
         let value = Option::<serde_json::Value>::deserialize(deserializer)?;
         Ok(value.map(|value| value.to_string()))
     }
@@ -96,15 +101,24 @@ mod tests {
         }))
         .unwrap();
 
-        assert_eq!(input.lambda_arn, "arn:aws:lambda:us-east-1:123456789012:function:fn");
+        assert_eq!(
+            input.lambda_arn,
+            "arn:aws:lambda:us-east-1:123456789012:function:fn"
+        );
         assert_eq!(input.num, 10);
         assert_eq!(input.power_values, vec![128, 256]);
         assert_eq!(input.payload.as_deref(), Some(r#"{"key":"value"}"#));
         assert_eq!(input.payload_s3, "s3://bucket/key.json");
         assert!(input.parallel_invocation);
         assert_eq!(input.balanced_weight, Some(0.3));
-        assert_eq!(input.pre_processor_arn, "arn:aws:lambda:us-east-1:123456789012:function:pre");
-        assert_eq!(input.post_processor_arn, "arn:aws:lambda:us-east-1:123456789012:function:post");
+        assert_eq!(
+            input.pre_processor_arn,
+            "arn:aws:lambda:us-east-1:123456789012:function:pre"
+        );
+        assert_eq!(
+            input.post_processor_arn,
+            "arn:aws:lambda:us-east-1:123456789012:function:post"
+        );
         assert_eq!(input.discard_top_bottom, Some(0.1));
         assert_eq!(input.sleep_between_runs_ms, 50);
         assert!(input.only_cold_starts);
@@ -114,7 +128,8 @@ mod tests {
     #[test]
     fn power_values_all_covers_whole_range() {
         let input: PowerTuningInput =
-            serde_json::from_value(json!({"lambdaARN": "x", "num": 5, "powerValues": "ALL"})).unwrap();
+            serde_json::from_value(json!({"lambdaARN": "x", "num": 5, "powerValues": "ALL"}))
+                .unwrap();
 
         assert_eq!(input.power_values.first(), Some(&128));
         assert_eq!(input.power_values.last(), Some(&10_240));
@@ -124,7 +139,8 @@ mod tests {
     #[test]
     fn payload_round_trips_as_json_value() {
         let input: PowerTuningInput =
-            serde_json::from_value(json!({"lambdaARN": "x", "num": 5, "payload": "plain text"})).unwrap();
+            serde_json::from_value(json!({"lambdaARN": "x", "num": 5, "payload": "plain text"}))
+                .unwrap();
         let back = serde_json::to_value(&input).unwrap();
 
         assert_eq!(back["payload"], json!("plain text"));

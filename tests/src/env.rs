@@ -45,7 +45,11 @@ impl TestEnv {
         Self::start_with(name, fast_emulator(), &[]).await
     }
 
-    pub async fn start_with(name: &str, options: EmulatorOptions, worker_args: &[&str]) -> Result<Self> {
+    pub async fn start_with(
+        name: &str,
+        options: EmulatorOptions,
+        worker_args: &[&str],
+    ) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let temporal = TemporalServer::start().await?;
         let emulator = lambda_emulator::start("127.0.0.1:0".parse()?, options)
@@ -60,7 +64,11 @@ impl TestEnv {
             task_queue.clone(),
         ];
         args.extend(worker_args.iter().map(|arg| (*arg).to_owned()));
-        let worker = WorkerProcess::start(args, aws_env(&emulator.url()), dir.path().join("worker.log"))?;
+        let worker = WorkerProcess::start(
+            args,
+            aws_env(&emulator.url()),
+            dir.path().join("worker.log"),
+        )?;
 
         let client = temporal.client().await?;
         let lambda = lambda_client(&emulator.url()).await;
@@ -84,12 +92,21 @@ impl TestEnv {
         let options = WorkflowStartOptions::new(self.task_queue.clone(), workflow_id.to_owned())
             .execution_timeout(RUN_TIMEOUT)
             .build();
-        Ok(self.client.start_workflow(PowerTuningWorkflow::run, Some(input), options).await?)
+        self.client
+            .start_workflow(PowerTuningWorkflow::run, Some(input), options)
+            .await?;
+        Ok(self
+            .client
+            .get_workflow_handle::<PowerTuningWorkflow>(workflow_id))
     }
 
     /// Runs a tuning to its end and returns its result, after checking that
     /// its history replays on the current workflow code.
-    pub async fn tune(&self, workflow_id: &str, input: serde_json::Value) -> Result<Result<PowerTuningOutput, WorkflowGetResultError>> {
+    pub async fn tune(
+        &self,
+        workflow_id: &str,
+        input: serde_json::Value,
+    ) -> Result<Result<PowerTuningOutput, WorkflowGetResultError>> {
         let handle = self.start_tuning(workflow_id, input).await?;
         let result = handle.get_result(WorkflowGetResultOptions::default()).await;
         crate::histories::check_and_record(&self.client, workflow_id).await?;

@@ -19,8 +19,18 @@ impl FunctionState {
             .qualifier("$LATEST")
             .send()
             .await?;
-        let versions = lambda.list_versions_by_function().function_name(function).max_items(50).send().await?;
-        let aliases = lambda.list_aliases().function_name(function).max_items(50).send().await?;
+        let versions = lambda
+            .list_versions_by_function()
+            .function_name(function)
+            .max_items(50)
+            .send()
+            .await?;
+        let aliases = lambda
+            .list_aliases()
+            .function_name(function)
+            .max_items(50)
+            .send()
+            .await?;
         Ok(Self {
             memory_mb: config.memory_size().unwrap_or_default(),
             description: config.description().unwrap_or_default().to_owned(),
@@ -29,7 +39,11 @@ impl FunctionState {
                 .iter()
                 .filter_map(|version| version.version().map(str::to_owned))
                 .collect(),
-            aliases: aliases.aliases().iter().filter_map(|alias| alias.name().map(str::to_owned)).collect(),
+            aliases: aliases
+                .aliases()
+                .iter()
+                .filter_map(|alias| alias.name().map(str::to_owned))
+                .collect(),
         })
     }
 }

@@ -47,7 +47,11 @@ impl TemporalServer {
                 return Ok(server);
             }
             if started.elapsed() > STARTUP_DEADLINE {
-                bail!("Temporal dev server on {} did not start within {:?}", server.address, STARTUP_DEADLINE);
+                bail!(
+                    "Temporal dev server on {} did not start within {:?}",
+                    server.address,
+                    STARTUP_DEADLINE
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -55,8 +59,16 @@ impl TemporalServer {
 
     pub async fn client(&self) -> Result<Client> {
         let url = Url::parse(&format!("http://{}", self.address))?;
-        let connection = Connection::connect(ConnectionOptions::new(url).identity("powertune-tests".to_owned()).build()).await?;
-        Ok(Client::new(connection, ClientOptions::new("default").build())?)
+        let connection = Connection::connect(
+            ConnectionOptions::new(url)
+                .identity("powertune-tests".to_owned())
+                .build(),
+        )
+        .await?;
+        Ok(Client::new(
+            connection,
+            ClientOptions::new("default").build(),
+        )?)
     }
 }
 

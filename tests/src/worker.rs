@@ -48,13 +48,20 @@ impl WorkerProcess {
     }
 
     fn spawn(&mut self) -> Result<()> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
         let process = Command::new(powertune_binary()?)
             .arg("worker")
             .args(&self.args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.envs.iter().map(|(key, value)| (key.as_str(), value.as_str())))
+            .envs(
+                self.envs
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -92,6 +99,9 @@ impl WorkerProcess {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        anyhow::bail!("worker log did not show {needle:?} within {deadline:?}:\n{}", self.output())
+        anyhow::bail!(
+            "worker log did not show {needle:?} within {deadline:?}:\n{}",
+            self.output()
+        )
     }
 }

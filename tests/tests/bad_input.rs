@@ -13,12 +13,19 @@ async fn expect_failure(env: &TestEnv, workflow_id: &str, input: Option<Value>) 
         .build();
     let handle = env
         .client
-        .start_workflow(powertune_workflows::PowerTuningWorkflow::run, input, options)
+        .start_workflow(
+            powertune_workflows::PowerTuningWorkflow::run,
+            input,
+            options,
+        )
         .await
         .unwrap();
     match handle.get_result(WorkflowGetResultOptions::default()).await {
         Err(error @ WorkflowGetResultError::Failed(_)) => failure_message(&error),
-        other => panic!("expected {workflow_id} to fail, got {other:?}\nworker log:\n{}", env.worker.output()),
+        other => panic!(
+            "expected {workflow_id} to fail, got {other:?}\nworker log:\n{}",
+            env.worker.output()
+        ),
     }
 }
 
@@ -30,36 +37,103 @@ async fn invalid_inputs_fail_before_any_change() {
         ("no-input", None, &["input"]),
         ("not-an-object", Some(json!([1, 2])), &["object"]),
         ("missing-arn", Some(json!({"num": 10})), &["lambdaARN"]),
-        ("malformed-arn", Some(json!({"lambdaARN": "not-an-arn", "num": 10})), &["lambdaARN", "not-an-arn"]),
-        ("qualified-arn", Some(json!({"lambdaARN": format!("{arn}:live"), "num": 10})), &["lambdaARN", "unqualified"]),
+        (
+            "malformed-arn",
+            Some(json!({"lambdaARN": "not-an-arn", "num": 10})),
+            &["lambdaARN", "not-an-arn"],
+        ),
+        (
+            "qualified-arn",
+            Some(json!({"lambdaARN": format!("{arn}:live"), "num": 10})),
+            &["lambdaARN", "unqualified"],
+        ),
         ("missing-num", Some(json!({"lambdaARN": arn})), &["num"]),
-        ("small-num", Some(json!({"lambdaARN": arn, "num": 3})), &["num", "3"]),
-        ("string-num", Some(json!({"lambdaARN": arn, "num": "ten"})), &["num", "ten"]),
-        ("power-too-small", Some(json!({"lambdaARN": arn, "num": 5, "powerValues": [96]})), &["powerValues", "96"]),
-        ("power-duplicate", Some(json!({"lambdaARN": arn, "num": 5, "powerValues": [128, 128]})), &["powerValues", "128"]),
-        ("power-empty", Some(json!({"lambdaARN": arn, "num": 5, "powerValues": []})), &["powerValues"]),
-        ("power-fraction", Some(json!({"lambdaARN": arn, "num": 5, "powerValues": [128.5]})), &["powerValues", "128.5"]),
-        ("strategy", Some(json!({"lambdaARN": arn, "num": 5, "strategy": "cheapest"})), &["strategy", "cheapest"]),
-        ("weight", Some(json!({"lambdaARN": arn, "num": 5, "strategy": "balanced", "balancedWeight": 1.5})), &["balancedWeight", "1.5"]),
-        ("discard", Some(json!({"lambdaARN": arn, "num": 5, "discardTopBottom": 0.5})), &["discardTopBottom", "0.5"]),
+        (
+            "small-num",
+            Some(json!({"lambdaARN": arn, "num": 3})),
+            &["num", "3"],
+        ),
+        (
+            "string-num",
+            Some(json!({"lambdaARN": arn, "num": "ten"})),
+            &["num", "ten"],
+        ),
+        (
+            "power-too-small",
+            Some(json!({"lambdaARN": arn, "num": 5, "powerValues": [96]})),
+            &["powerValues", "96"],
+        ),
+        (
+            "power-duplicate",
+            Some(json!({"lambdaARN": arn, "num": 5, "powerValues": [128, 128]})),
+            &["powerValues", "128"],
+        ),
+        (
+            "power-empty",
+            Some(json!({"lambdaARN": arn, "num": 5, "powerValues": []})),
+            &["powerValues"],
+        ),
+        (
+            "power-fraction",
+            Some(json!({"lambdaARN": arn, "num": 5, "powerValues": [128.5]})),
+            &["powerValues", "128.5"],
+        ),
+        (
+            "strategy",
+            Some(json!({"lambdaARN": arn, "num": 5, "strategy": "cheapest"})),
+            &["strategy", "cheapest"],
+        ),
+        (
+            "weight",
+            Some(
+                json!({"lambdaARN": arn, "num": 5, "strategy": "balanced", "balancedWeight": 1.5}),
+            ),
+            &["balancedWeight", "1.5"],
+        ),
+        (
+            "discard",
+            Some(json!({"lambdaARN": arn, "num": 5, "discardTopBottom": 0.5})),
+            &["discardTopBottom", "0.5"],
+        ),
         (
             "weights",
-            Some(json!({"lambdaARN": arn, "num": 5, "payload": [{"payload": {}, "weight": 100}, {"payload": {}, "weight": 1}]})),
+            Some(
+                json!({"lambdaARN": arn, "num": 5, "payload": [{"payload": {}, "weight": 100}, {"payload": {}, "weight": 1}]}),
+            ),
             &["payload"],
         ),
-        ("s3", Some(json!({"lambdaARN": arn, "num": 5, "payloadS3": "http://bucket/key"})), &["payloadS3"]),
-        ("alias", Some(json!({"lambdaARN": arn, "num": 5, "autoOptimize": true, "autoOptimizeAlias": "bad alias!"})), &["autoOptimizeAlias"]),
+        (
+            "s3",
+            Some(json!({"lambdaARN": arn, "num": 5, "payloadS3": "http://bucket/key"})),
+            &["payloadS3"],
+        ),
+        (
+            "alias",
+            Some(
+                json!({"lambdaARN": arn, "num": 5, "autoOptimize": true, "autoOptimizeAlias": "bad alias!"}),
+            ),
+            &["autoOptimizeAlias"],
+        ),
     ];
 
     for (name, input, expected) in cases {
         let message = expect_failure(&env, name, input).await;
         for fragment in expected {
-            assert!(message.contains(fragment), "{name}: message {message:?} does not mention {fragment:?}");
+            assert!(
+                message.contains(fragment),
+                "{name}: message {message:?} does not mention {fragment:?}"
+            );
         }
     }
 
     let stats = env.emulator.function_stats("io-bound").unwrap();
-    assert!(stats.invocations_by_qualifier.values().all(|count| *count == 0), "{stats:?}");
+    assert!(
+        stats
+            .invocations_by_qualifier
+            .values()
+            .all(|count| *count == 0),
+        "{stats:?}"
+    );
     assert_eq!(stats.operations.get("UpdateFunctionConfiguration"), None);
     assert_eq!(stats.operations.get("PublishVersion"), None);
 }

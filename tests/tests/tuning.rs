@@ -7,18 +7,35 @@ use powertune_tests::{FunctionState, TestEnv, failure_message, sample_arn};
 use serde_json::json;
 
 /// Runs a tuning that must succeed, and checks that the function is left as it was.
-async fn tune_ok(env: &TestEnv, function: &str, workflow_id: &str, input: serde_json::Value) -> PowerTuningOutput {
+async fn tune_ok(
+    env: &TestEnv,
+    function: &str,
+    workflow_id: &str,
+    input: serde_json::Value,
+) -> PowerTuningOutput {
     let before = env.state(function).await.unwrap();
     let result = env.tune(workflow_id, input).await.unwrap();
-    let output = result.unwrap_or_else(|error| panic!("tuning failed: {}\nworker log:\n{}", failure_message(&error), env.worker.output()));
+    let output = result.unwrap_or_else(|error| {
+        panic!(
+            "tuning failed: {}\nworker log:\n{}",
+            failure_message(&error),
+            env.worker.output()
+        )
+    });
     let after = env.state(function).await.unwrap();
     assert_unchanged(&before, &after);
     output
 }
 
 fn assert_unchanged(before: &FunctionState, after: &FunctionState) {
-    assert_eq!(after.memory_mb, before.memory_mb, "memory of $LATEST changed");
-    assert_eq!(after.description, before.description, "description of $LATEST changed");
+    assert_eq!(
+        after.memory_mb, before.memory_mb,
+        "memory of $LATEST changed"
+    );
+    assert_eq!(
+        after.description, before.description,
+        "description of $LATEST changed"
+    );
     assert_eq!(after.versions, before.versions, "versions left behind");
     assert_eq!(after.aliases, before.aliases, "aliases left behind");
 }
@@ -41,9 +58,17 @@ async fn cost_strategy_picks_cheapest() {
     .await;
 
     assert_eq!(stat_powers(&output), vec![128, 256, 512, 1024, 1536, 3008]);
-    let cheapest = output.stats.iter().map(|stats| stats.cost).fold(f64::INFINITY, f64::min);
+    let cheapest = output
+        .stats
+        .iter()
+        .map(|stats| stats.cost)
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(output.cost, cheapest);
-    assert!(output.power > 128 && output.power < 3008, "u-shaped optimum {} is not inside the range", output.power);
+    assert!(
+        output.power > 128 && output.power < 3008,
+        "u-shaped optimum {} is not inside the range",
+        output.power
+    );
     for stats in &output.stats {
         assert_eq!(stats.invocations, 10);
         assert!(stats.duration > 0.0);
@@ -52,7 +77,11 @@ async fn cost_strategy_picks_cheapest() {
     let summary = output.state_machine.as_ref().unwrap();
     assert!(summary.lambda_cost > 0.0);
     assert!(summary.execution_cost > 0.0);
-    assert!(summary.visualization.starts_with("https://lambda-power-tuning.show/#"));
+    assert!(
+        summary
+            .visualization
+            .starts_with("https://lambda-power-tuning.show/#")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -66,9 +95,17 @@ async fn speed_strategy_picks_fastest_in_parallel() {
     )
     .await;
 
-    let fastest = output.stats.iter().map(|stats| stats.duration).fold(f64::INFINITY, f64::min);
+    let fastest = output
+        .stats
+        .iter()
+        .map(|stats| stats.duration)
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(output.duration, fastest);
-    assert!(output.power >= 1024, "cpu-bound should be fastest at a large size, got {}", output.power);
+    assert!(
+        output.power >= 1024,
+        "cpu-bound should be fastest at a large size, got {}",
+        output.power
+    );
     let stats = env.emulator.function_stats("cpu-bound").unwrap();
     assert_eq!(stats.invocations_by_qualifier.get("RAM128"), Some(&8));
     assert_eq!(stats.invocations_by_qualifier.get("RAM3008"), Some(&8));
@@ -85,10 +122,22 @@ async fn balanced_strategy_weighs_cost_and_speed() {
     )
     .await;
 
-    let max_cost = output.stats.iter().map(|stats| stats.cost).fold(0.0, f64::max);
-    let max_duration = output.stats.iter().map(|stats| stats.duration).fold(0.0, f64::max);
+    let max_cost = output
+        .stats
+        .iter()
+        .map(|stats| stats.cost)
+        .fold(0.0, f64::max);
+    let max_duration = output
+        .stats
+        .iter()
+        .map(|stats| stats.duration)
+        .fold(0.0, f64::max);
     let value = |cost: f64, duration: f64| 0.5 * cost / max_cost + 0.5 * duration / max_duration;
-    let best = output.stats.iter().map(|stats| value(stats.cost, stats.duration)).fold(f64::INFINITY, f64::min);
+    let best = output
+        .stats
+        .iter()
+        .map(|stats| value(stats.cost, stats.duration))
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(value(output.cost, output.duration), best);
 }
 
@@ -145,7 +194,11 @@ async fn only_cold_starts_measures_cold_starts() {
     .await;
 
     for stats in &output.stats {
-        assert_eq!(stats.cold_starts, 5, "every invocation at {} MB should be cold", stats.power);
+        assert_eq!(
+            stats.cold_starts, 5,
+            "every invocation at {} MB should be cold",
+            stats.power
+        );
     }
 }
 
@@ -189,7 +242,10 @@ async fn allowed_exceptions_count_as_invocations() {
     .await;
 
     let errors: u32 = output.stats.iter().map(|stats| stats.errors).sum();
-    assert!(errors > 0, "flaky should have failed at least once in 40 invocations");
+    assert!(
+        errors > 0,
+        "flaky should have failed at least once in 40 invocations"
+    );
     assert!(output.stats.iter().all(|stats| stats.invocations == 20));
 }
 
@@ -222,11 +278,24 @@ async fn auto_optimize_alias_points_at_new_version() {
         .unwrap();
     let after = env.state("io-bound").await.unwrap();
 
-    assert_eq!(after.memory_mb, before.memory_mb, "$LATEST keeps its memory when an alias is optimized");
+    assert_eq!(
+        after.memory_mb, before.memory_mb,
+        "$LATEST keeps its memory when an alias is optimized"
+    );
     assert_eq!(after.aliases, vec!["live"]);
     let optimization = output.optimization.unwrap();
-    let alias = env.lambda.get_alias().function_name("io-bound").name("live").send().await.unwrap();
-    assert_eq!(alias.function_version(), Some(optimization.version.as_str()));
+    let alias = env
+        .lambda
+        .get_alias()
+        .function_name("io-bound")
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        alias.function_version(),
+        Some(optimization.version.as_str())
+    );
     let version = env
         .lambda
         .get_function_configuration()

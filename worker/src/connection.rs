@@ -19,7 +19,8 @@ use clap::builder::BoolishValueParser;
 use temporalio_client::tonic::{Code, Status};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::envconfig::{
-    ClientConfigProfile, ClientConfigTLS, DataSource, LoadClientConfigProfileOptions, load_client_config_profile,
+    ClientConfigProfile, ClientConfigTLS, DataSource, LoadClientConfigProfileOptions,
+    load_client_config_profile,
 };
 
 /// Namespace used when neither the profile, the environment nor `--namespace` names one.
@@ -44,7 +45,12 @@ pub struct ConnectionArgs {
 
     /// API key sent as a bearer token. It turns TLS on unless `--tls=false` is given
     /// [default: none]
-    #[arg(long, env = "TEMPORAL_API_KEY", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "TEMPORAL_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub api_key: Option<String>,
 
     /// Connect with TLS. `--tls=false` turns it off, even with an API key
@@ -121,10 +127,11 @@ impl ResolvedConnection {
     pub async fn connect(self) -> Result<Client> {
         let address = self.address();
         let connection = Connection::connect(self.options).await.map_err(|error| {
-            anyhow!(error).context(format!(
-                "failed to connect to the Temporal server at {address}; \
-                 check --address / TEMPORAL_ADDRESS (and the TLS settings, --tls / TEMPORAL_TLS)"
-            ))
+            anyhow!(
+                "failed to connect to the Temporal server at {address}: {}; \
+                 check --address / TEMPORAL_ADDRESS and the TLS settings (--tls / TEMPORAL_TLS)",
+                root_cause(&error)
+            )
         })?;
         Client::new(connection, ClientOptions::new(self.namespace).build())
             .context("failed to create the Temporal client")
@@ -140,7 +147,10 @@ impl ConnectionArgs {
 
     /// Resolves like [`Self::resolve`], reading the `TEMPORAL_*` variables
     /// from `env` instead of the process environment when it is given.
-    fn resolve_with_env(&self, env: Option<&HashMap<String, String>>) -> Result<ResolvedConnection> {
+    fn resolve_with_env(
+        &self,
+        env: Option<&HashMap<String, String>>,
+    ) -> Result<ResolvedConnection> {
         let load_options = LoadClientConfigProfileOptions::builder()
             .maybe_config_source(
                 self.config_file
@@ -212,6 +222,16 @@ impl ConnectionArgs {
     }
 }
 
+/// Returns the innermost source of `error`, which for a connection failure is
+/// the operating system's or the TLS library's message.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
+
 fn path_source(path: &std::path::Path) -> DataSource {
     DataSource::Path(path.to_string_lossy().into_owned())
 }
@@ -249,7 +269,11 @@ mod tests {
 
     /// Resolves `args` against a configuration file with `config` and the
     /// environment `env`, ignoring the test process's own environment.
-    fn resolve(args: ConnectionArgs, config: &str, env: &[(&str, &str)]) -> Result<ResolvedConnection> {
+    fn resolve(
+        args: ConnectionArgs,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> Result<ResolvedConnection> {
         let mut file = tempfile::NamedTempFile::new().expect("temporary file");
         file.write_all(config.as_bytes()).expect("config written");
         let args = ConnectionArgs {
@@ -297,14 +321,22 @@ mod tests {
 
     #[test]
     fn profile_selected_by_environment() {
-        let resolved = resolve(ConnectionArgs::default(), STAGING, &[("TEMPORAL_PROFILE", "staging")]).expect("settings resolve");
+        let resolved = resolve(
+            ConnectionArgs::default(),
+            STAGING,
+            &[("TEMPORAL_PROFILE", "staging")],
+        )
+        .expect("settings resolve");
 
         assert_eq!(resolved.address(), "http://127.0.0.1:7001/");
     }
 
     #[test]
     fn environment_overrides_profile() {
-        let env = [("TEMPORAL_ADDRESS", "127.0.0.1:7002"), ("TEMPORAL_NAMESPACE", "env-ns")];
+        let env = [
+            ("TEMPORAL_ADDRESS", "127.0.0.1:7002"),
+            ("TEMPORAL_NAMESPACE", "env-ns"),
+        ];
 
         let resolved = resolve(ConnectionArgs::default(), STAGING, &env).expect("settings resolve");
 
@@ -320,7 +352,10 @@ mod tests {
             profile: Some("staging".into()),
             ..Default::default()
         };
-        let env = [("TEMPORAL_ADDRESS", "127.0.0.1:7002"), ("TEMPORAL_NAMESPACE", "env-ns")];
+        let env = [
+            ("TEMPORAL_ADDRESS", "127.0.0.1:7002"),
+            ("TEMPORAL_NAMESPACE", "env-ns"),
+        ];
 
         let resolved = resolve(args, STAGING, &env).expect("settings resolve");
 
@@ -345,7 +380,12 @@ mod tests {
 
     #[test]
     fn api_key_from_environment_turns_tls_on() {
-        let resolved = resolve(ConnectionArgs::default(), "", &[("TEMPORAL_API_KEY", "secret")]).expect("settings resolve");
+        let resolved = resolve(
+            ConnectionArgs::default(),
+            "",
+            &[("TEMPORAL_API_KEY", "secret")],
+        )
+        .expect("settings resolve");
 
         assert!(resolved.tls());
         assert!(resolved.has_api_key());
@@ -387,7 +427,9 @@ mod tests {
             ..Default::default()
         };
 
-        let error = resolve(args, "", &[]).err().expect("a certificate needs a key");
+        let error = resolve(args, "", &[])
+            .err()
+            .expect("a certificate needs a key");
 
         let message = format!("{error:#}");
         assert!(message.contains("client key"), "{message}");
@@ -400,11 +442,16 @@ mod tests {
             ..Default::default()
         };
 
-        let error = resolve(args, STAGING, &[]).err().expect("unknown profile is rejected");
+        let error = resolve(args, STAGING, &[])
+            .err()
+            .expect("unknown profile is rejected");
 
         let message = format!("{error:#}");
         assert!(message.contains("'absent' not found"), "{message}");
-        assert!(message.contains("--profile / TEMPORAL_PROFILE"), "{message}");
+        assert!(
+            message.contains("--profile / TEMPORAL_PROFILE"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -424,7 +471,9 @@ mod tests {
         let status = Status::not_found("Namespace missing-ns is not found.");
 
         assert!(is_namespace_not_found(&status));
-        assert!(!is_namespace_not_found(&Status::not_found("workflow not found")));
+        assert!(!is_namespace_not_found(&Status::not_found(
+            "workflow not found"
+        )));
         assert!(!is_namespace_not_found(&Status::unavailable("namespace")));
     }
 }

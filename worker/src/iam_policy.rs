@@ -43,7 +43,11 @@ pub struct S3Object {
 const ACTIVITY_ACTIONS: &[(&str, &[&str])] = &[
     (
         "Initializer",
-        &["lambda:GetFunctionConfiguration", "lambda:ListAliases", "lambda:ListVersionsByFunction"],
+        &[
+            "lambda:GetFunctionConfiguration",
+            "lambda:ListAliases",
+            "lambda:ListVersionsByFunction",
+        ],
     ),
     (
         "Publisher",
@@ -55,7 +59,10 @@ const ACTIVITY_ACTIONS: &[(&str, &[&str])] = &[
             "lambda:UpdateFunctionConfiguration",
         ],
     ),
-    ("Executor", &["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"]),
+    (
+        "Executor",
+        &["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"],
+    ),
     // NOTE: the cleaner calls DeleteFunction only with a version qualifier, to
     // remove the versions it published. IAM has no condition key that limits
     // DeleteFunction to qualified calls, so this statement also permits
@@ -124,7 +131,10 @@ fn policy_document(args: &IamPolicyArgs) -> Result<PolicyDocument> {
         }
     }
     let partition = &functions[0].partition;
-    if let Some(other) = functions.iter().find(|function| &function.partition != partition) {
+    if let Some(other) = functions
+        .iter()
+        .find(|function| &function.partition != partition)
+    {
         bail!(
             "`{other}` is in partition `{}` but `{}` is in `{partition}`; one worker's credentials reach one partition, \
              so print a policy per partition",
@@ -143,14 +153,26 @@ fn policy_document(args: &IamPolicyArgs) -> Result<PolicyDocument> {
         .collect();
 
     if let Some(processor) = &args.pre_processor {
-        statement.push(Statement::allow("PreProcessor", &["lambda:InvokeFunction"], vec![processor.unqualified()]));
+        statement.push(Statement::allow(
+            "PreProcessor",
+            &["lambda:InvokeFunction"],
+            vec![processor.unqualified()],
+        ));
     }
     if let Some(processor) = &args.post_processor {
-        statement.push(Statement::allow("PostProcessor", &["lambda:InvokeFunction"], vec![processor.unqualified()]));
+        statement.push(Statement::allow(
+            "PostProcessor",
+            &["lambda:InvokeFunction"],
+            vec![processor.unqualified()],
+        ));
     }
     if let Some(object) = &args.payload_s3 {
         let resource = format!("arn:{partition}:s3:::{}/{}", object.bucket, object.key);
-        statement.push(Statement::allow("PayloadS3", &["s3:GetObject"], vec![resource]));
+        statement.push(Statement::allow(
+            "PayloadS3",
+            &["s3:GetObject"],
+            vec![resource],
+        ));
     }
 
     Ok(PolicyDocument {
@@ -160,7 +182,9 @@ fn policy_document(args: &IamPolicyArgs) -> Result<PolicyDocument> {
 }
 
 fn parse_s3_uri(text: &str) -> Result<S3Object, String> {
-    let invalid = |reason: &str| format!("`{text}` is not an S3 object URI: {reason}; use the form s3://BUCKET/KEY");
+    let invalid = |reason: &str| {
+        format!("`{text}` is not an S3 object URI: {reason}; use the form s3://BUCKET/KEY")
+    };
     let rest = text
         .strip_prefix("s3://")
         .ok_or_else(|| invalid("it does not start with s3://"))?;
@@ -196,7 +220,8 @@ mod tests {
     }
 
     fn document_json(args: &[&str]) -> String {
-        let document = policy_document(&parse(args).expect("arguments parse")).expect("policy builds");
+        let document =
+            policy_document(&parse(args).expect("arguments parse")).expect("policy builds");
         serde_json::to_string_pretty(&document).expect("policy serializes")
     }
 
@@ -332,8 +357,14 @@ mod tests {
 
     #[test]
     fn several_functions_share_statements() {
-        let args = parse(&["--function", FN, "arn:aws:lambda:us-east-1:123456789012:function:other", "--function", FN])
-            .expect("arguments parse");
+        let args = parse(&[
+            "--function",
+            FN,
+            "arn:aws:lambda:us-east-1:123456789012:function:other",
+            "--function",
+            FN,
+        ])
+        .expect("arguments parse");
 
         let document = policy_document(&args).expect("policy builds");
 
@@ -367,20 +398,32 @@ mod tests {
 
     #[test]
     fn mixed_partitions_rejected() {
-        let args = parse(&["--function", FN, "--function", "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn"])
-            .expect("arguments parse");
+        let args = parse(&[
+            "--function",
+            FN,
+            "--function",
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn",
+        ])
+        .expect("arguments parse");
 
-        let error = policy_document(&args).err().expect("mixed partitions are rejected");
+        let error = policy_document(&args).expect_err("mixed partitions are rejected");
 
         assert!(error.to_string().contains("partition `aws-cn`"), "{error}");
     }
 
     #[test]
     fn qualified_function_rejected() {
-        let error = parse(&["--function", &format!("{FN}:3")]).err().expect("a qualified ARN is rejected");
+        let error = parse(&["--function", &format!("{FN}:3")])
+            .err()
+            .expect("a qualified ARN is rejected");
 
         let message = error.to_string();
-        assert!(message.contains("pass the unqualified ARN `arn:aws:lambda:us-east-1:123456789012:function:fn`"), "{message}");
+        assert!(
+            message.contains(
+                "pass the unqualified ARN `arn:aws:lambda:us-east-1:123456789012:function:fn`"
+            ),
+            "{message}"
+        );
     }
 
     #[test]
@@ -396,7 +439,10 @@ mod tests {
     fn function_required() {
         let error = parse(&[]).err().expect("--function is required");
 
-        assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert_eq!(
+            error.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod power_values;
 mod tune;
 mod worker;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -71,10 +72,12 @@ async fn main() -> ExitCode {
 /// Installs the global subscriber, writing to stderr so that stdout carries
 /// only command output such as the result JSON of `tune`.
 fn init_tracing(verbose: u8) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter(verbose)));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(verbose)));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 
@@ -82,8 +85,12 @@ fn init_tracing(verbose: u8) {
 fn default_filter(verbose: u8) -> &'static str {
     match verbose {
         0 => "info,temporalio_sdk_core=warn",
-        1 => "info,powertune=debug,powertune_activities=debug,powertune_workflows=debug,temporalio_sdk_core=info",
-        _ => "debug,powertune=trace,powertune_activities=trace,powertune_workflows=trace,h2=info,hyper=info,hyper_util=info",
+        1 => {
+            "info,powertune=debug,powertune_activities=debug,powertune_workflows=debug,temporalio_sdk_core=info"
+        }
+        _ => {
+            "debug,powertune=trace,powertune_activities=trace,powertune_workflows=trace,h2=info,hyper=info,hyper_util=info"
+        }
     }
 }
 
@@ -94,18 +101,25 @@ fn try_parse_isolated(args: &[&str]) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
 
     fn without_env(mut command: clap::Command) -> clap::Command {
-        let ids: Vec<String> = command.get_arguments().map(|arg| arg.get_id().to_string()).collect();
+        let ids: Vec<String> = command
+            .get_arguments()
+            .map(|arg| arg.get_id().to_string())
+            .collect();
         for id in ids {
             command = command.mut_arg(id, |arg| arg.env(None));
         }
-        let names: Vec<String> = command.get_subcommands().map(|sub| sub.get_name().to_owned()).collect();
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
         for name in names {
             command = command.mut_subcommand(name, without_env);
         }
         command
     }
 
-    let matches = without_env(Cli::command()).try_get_matches_from(std::iter::once("powertune").chain(args.iter().copied()))?;
+    let matches = without_env(Cli::command())
+        .try_get_matches_from(std::iter::once("powertune").chain(args.iter().copied()))?;
     Cli::from_arg_matches(&matches)
 }
 
@@ -119,7 +133,8 @@ fn env_twin(subcommand: &str, id: &str) -> Option<String> {
         .find_subcommand(subcommand)?
         .get_arguments()
         .find(|arg| arg.get_id() == id)?;
-    arg.get_env().map(|name| name.to_string_lossy().into_owned())
+    arg.get_env()
+        .map(|name| name.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -135,8 +150,13 @@ mod tests {
 
     #[test]
     fn verbose_flag_counts_anywhere() {
-        let cli = try_parse_isolated(&["iam-policy", "-vv", "--function", "arn:aws:lambda:us-east-1:123456789012:function:f"])
-            .expect("arguments parse");
+        let cli = try_parse_isolated(&[
+            "iam-policy",
+            "-vv",
+            "--function",
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+        ])
+        .expect("arguments parse");
         assert_eq!(cli.verbose, 2);
         assert_eq!(default_filter(cli.verbose), default_filter(5));
     }

@@ -8,7 +8,9 @@ use powertune_proto::{MAX_POWER_MB, MIN_POWER_MB};
 pub fn parse_power_value(text: &str) -> Result<u32, String> {
     let trimmed = text.trim();
     let value: u32 = trimmed.parse().map_err(|_| {
-        format!("power value `{trimmed}` is not a whole number of MB; use values such as 128, 256, 512")
+        format!(
+            "power value `{trimmed}` is not a whole number of MB; use values such as 128, 256, 512"
+        )
     })?;
 
     if !(MIN_POWER_MB..=MAX_POWER_MB).contains(&value) {
@@ -41,7 +43,10 @@ mod tests {
     #[test]
     fn rejects_too_large_naming_value() {
         let error = parse_power_value("10241").unwrap_err();
-        assert!(error.starts_with("power value `10241` is outside"), "{error}");
+        assert!(
+            error.starts_with("power value `10241` is outside"),
+            "{error}"
+        );
     }
 
     #[test]

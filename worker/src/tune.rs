@@ -107,6 +107,14 @@ pub struct WorkflowCancelled {
     pub workflow_id: String,
 }
 
+/// Output of `--no-wait`: the ids of the started run.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartedWorkflow<'a> {
+    workflow_id: &'a str,
+    run_id: &'a str,
+}
+
 /// Starts the tuning and, unless `--no-wait`, prints its result on stdout.
 pub async fn run(args: TuneArgs) -> Result<()> {
     let input = build_input(&args)?;
@@ -130,7 +138,10 @@ pub async fn run(args: TuneArgs) -> Result<()> {
     tracing::info!(%workflow_id, %run_id, task_queue = %args.task_queue, "started PowerTuning workflow");
 
     if args.no_wait {
-        let started = json!({ "workflowId": workflow_id, "runId": run_id });
+        let started = StartedWorkflow {
+            workflow_id: &workflow_id,
+            run_id: &run_id,
+        };
         println!("{}", serde_json::to_string_pretty(&started)?);
         return Ok(());
     }
@@ -139,7 +150,10 @@ pub async fn run(args: TuneArgs) -> Result<()> {
         .get_result(WorkflowGetResultOptions::default())
         .await
         .map_err(|error| result_error(error, &workflow_id, args.execution_timeout))?;
-    println!("{}", serde_json::to_string_pretty(&output).context("failed to format the workflow result")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&output).context("failed to format the workflow result")?
+    );
     Ok(())
 }
 
@@ -211,9 +225,11 @@ fn read_input_file(path: &PathBuf) -> Result<Value> {
             .context("failed to read the workflow input from standard input")?;
         text
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("failed to read --input-file {}", path.display()))?
+        std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read --input-file {}", path.display()))?
     };
-    serde_json::from_str(&text).with_context(|| format!("--input-file {} is not valid JSON", path.display()))
+    serde_json::from_str(&text)
+        .with_context(|| format!("--input-file {} is not valid JSON", path.display()))
 }
 
 fn parse_function_arn(text: &str) -> Result<String, String> {
@@ -246,7 +262,12 @@ fn unix_seconds() -> u64 {
         .unwrap_or_default()
 }
 
-fn start_error(error: WorkflowStartError, workflow_id: &str, namespace: &str, address: &str) -> anyhow::Error {
+fn start_error(
+    error: WorkflowStartError,
+    workflow_id: &str,
+    namespace: &str,
+    address: &str,
+) -> anyhow::Error {
     match error {
         WorkflowStartError::AlreadyStarted { .. } => anyhow!(
             "a workflow with id `{workflow_id}` is already running; wait for it, or pass another --workflow-id"
@@ -258,19 +279,30 @@ fn start_error(error: WorkflowStartError, workflow_id: &str, namespace: &str, ad
     }
 }
 
-fn result_error(error: WorkflowGetResultError, workflow_id: &str, execution_timeout: u64) -> anyhow::Error {
+fn result_error(
+    error: WorkflowGetResultError,
+    workflow_id: &str,
+    execution_timeout: u64,
+) -> anyhow::Error {
     match error {
         WorkflowGetResultError::Failed(failure) => {
-            anyhow!("workflow `{workflow_id}` failed: {}", failure_chain(&failure))
+            anyhow!(
+                "workflow `{workflow_id}` failed: {}",
+                failure_chain(&failure)
+            )
         }
         WorkflowGetResultError::Cancelled { .. } => anyhow!(WorkflowCancelled {
             workflow_id: workflow_id.to_owned(),
         }),
-        WorkflowGetResultError::Terminated { .. } => anyhow!("workflow `{workflow_id}` was terminated"),
+        WorkflowGetResultError::Terminated { .. } => {
+            anyhow!("workflow `{workflow_id}` was terminated")
+        }
         WorkflowGetResultError::TimedOut => anyhow!(
             "workflow `{workflow_id}` timed out after {execution_timeout} s; raise --execution-timeout for longer tunings"
         ),
-        other => anyhow!(other).context(format!("failed to read the result of workflow `{workflow_id}`")),
+        other => anyhow!(other).context(format!(
+            "failed to read the result of workflow `{workflow_id}`"
+        )),
     }
 }
 
@@ -364,7 +396,8 @@ mod tests {
         let base = r#"{"lambdaARN":"arn:aws:lambda:us-east-1:123456789012:function:old","num":50,
                        "powerValues":"ALL","autoOptimize":true,"unknownField":[1,2]}"#;
 
-        let input = input_of(&["--input", base, "--function", ARN, "--num", "10"]).expect("input builds");
+        let input =
+            input_of(&["--input", base, "--function", ARN, "--num", "10"]).expect("input builds");
 
         assert_eq!(
             input,
@@ -387,7 +420,8 @@ mod tests {
 
     #[test]
     fn parallel_absent_keeps_input_value() {
-        let input = input_of(&["--input", r#"{"parallelInvocation":true}"#, "--num", "5"]).expect("input builds");
+        let input = input_of(&["--input", r#"{"parallelInvocation":true}"#, "--num", "5"])
+            .expect("input builds");
 
         assert_eq!(input["parallelInvocation"], json!(true));
     }
@@ -405,7 +439,9 @@ mod tests {
 
     #[test]
     fn input_and_input_file_conflict() {
-        let error = parse(&["--input", "{}", "--input-file", "in.json"]).err().expect("both are rejected");
+        let error = parse(&["--input", "{}", "--input-file", "in.json"])
+            .err()
+            .expect("both are rejected");
 
         assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
@@ -414,7 +450,10 @@ mod tests {
     fn invalid_input_json_rejected() {
         let error = input_of(&["--input", "{not json"]).expect_err("invalid JSON is rejected");
 
-        assert!(format!("{error:#}").starts_with("--input is not valid JSON"), "{error:#}");
+        assert!(
+            format!("{error:#}").starts_with("--input is not valid JSON"),
+            "{error:#}"
+        );
     }
 
     #[test]
@@ -422,34 +461,53 @@ mod tests {
         let error = input_of(&["--payload", "hello"]).expect_err("bare text is rejected");
 
         let message = format!("{error:#}");
-        assert!(message.contains("--payload `hello` is not valid JSON"), "{message}");
+        assert!(
+            message.contains("--payload `hello` is not valid JSON"),
+            "{message}"
+        );
         assert!(message.contains(r#"'"hello"'"#), "{message}");
     }
 
     #[test]
     fn non_object_input_with_flags_rejected() {
-        let error = input_of(&["--input", "[1,2]", "--num", "5"]).expect_err("an array has no fields");
+        let error =
+            input_of(&["--input", "[1,2]", "--num", "5"]).expect_err("an array has no fields");
 
-        assert!(format!("{error:#}").contains("is a JSON array, not an object"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("is a JSON array, not an object"),
+            "{error:#}"
+        );
     }
 
     #[test]
     fn qualified_function_rejected() {
-        let error = parse(&["--function", &format!("{ARN}:3")]).err().expect("a qualified ARN is rejected");
+        let error = parse(&["--function", &format!("{ARN}:3")])
+            .err()
+            .expect("a qualified ARN is rejected");
 
-        assert!(error.to_string().contains("pass the unqualified ARN"), "{error}");
+        assert!(
+            error.to_string().contains("pass the unqualified ARN"),
+            "{error}"
+        );
     }
 
     #[test]
     fn power_value_error_names_value() {
-        let error = parse(&["--power-values", "128,20000"]).err().expect("20000 MB is rejected");
+        let error = parse(&["--power-values", "128,20000"])
+            .err()
+            .expect("20000 MB is rejected");
 
-        assert!(error.to_string().contains("power value `20000` is outside"), "{error}");
+        assert!(
+            error.to_string().contains("power value `20000` is outside"),
+            "{error}"
+        );
     }
 
     #[test]
     fn unknown_strategy_rejected() {
-        let error = parse(&["--strategy", "cheap"]).err().expect("unknown strategy is rejected");
+        let error = parse(&["--strategy", "cheap"])
+            .err()
+            .expect("unknown strategy is rejected");
 
         assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue);
     }
@@ -458,9 +516,15 @@ mod tests {
     fn workflow_id_from_function_name() {
         let input = json!({ "lambdaARN": ARN });
 
-        assert_eq!(default_workflow_id(&input, 1_700_000_000), "powertune-io-bound-1700000000");
+        assert_eq!(
+            default_workflow_id(&input, 1_700_000_000),
+            "powertune-io-bound-1700000000"
+        );
         assert_eq!(default_workflow_id(&json!({}), 42), "powertune-42");
-        assert_eq!(default_workflow_id(&json!({"lambdaARN": "nonsense"}), 42), "powertune-42");
+        assert_eq!(
+            default_workflow_id(&json!({"lambdaARN": "nonsense"}), 42),
+            "powertune-42"
+        );
     }
 
     #[test]
@@ -469,13 +533,17 @@ mod tests {
             DefaultFailureConverter, FailureConverter, PayloadConverter, SerializationContextData,
         };
         use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
-        use temporalio_common::protos::temporal::api::failure::v1::{ApplicationFailureInfo, Failure};
+        use temporalio_common::protos::temporal::api::failure::v1::{
+            ApplicationFailureInfo, Failure,
+        };
 
         let application = |type_name: &str| {
-            Some(FailureInfo::ApplicationFailureInfo(ApplicationFailureInfo {
-                r#type: type_name.to_owned(),
-                ..Default::default()
-            }))
+            Some(FailureInfo::ApplicationFailureInfo(
+                ApplicationFailureInfo {
+                    r#type: type_name.to_owned(),
+                    ..Default::default()
+                },
+            ))
         };
         let root = Failure {
             message: "function error at 512 MB: Unhandled".into(),
@@ -495,7 +563,11 @@ mod tests {
             ..Default::default()
         };
         let error = DefaultFailureConverter::new(false)
-            .to_error(top, &PayloadConverter::default(), &SerializationContextData::None)
+            .to_error(
+                top,
+                &PayloadConverter::default(),
+                &SerializationContextData::None,
+            )
             .expect("failure decodes");
 
         assert_eq!(
@@ -506,8 +578,17 @@ mod tests {
 
     #[test]
     fn environment_twins_declared() {
-        assert_eq!(env_twin("tune", "task_queue").as_deref(), Some("POWERTUNE_TASK_QUEUE"));
-        assert_eq!(env_twin("tune", "address").as_deref(), Some("TEMPORAL_ADDRESS"));
-        assert_eq!(env_twin("tune", "namespace").as_deref(), Some("TEMPORAL_NAMESPACE"));
+        assert_eq!(
+            env_twin("tune", "task_queue").as_deref(),
+            Some("POWERTUNE_TASK_QUEUE")
+        );
+        assert_eq!(
+            env_twin("tune", "address").as_deref(),
+            Some("TEMPORAL_ADDRESS")
+        );
+        assert_eq!(
+            env_twin("tune", "namespace").as_deref(),
+            Some("TEMPORAL_NAMESPACE")
+        );
     }
 }

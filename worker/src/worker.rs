@@ -6,9 +6,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use powertune_activities::allow_list::AllowList;
-use powertune_activities::aws::AwsClients;
+use powertune_activities::aws::{AwsClients, DEFAULT_MAX_ATTEMPTS};
 use powertune_activities::{ActivitiesConfig, PowerTuningActivities};
-use powertune_workflows::PowerTuningWorkflow;
+use powertune_workflows::{FunctionLockWorkflow, PowerTuningWorkflow};
 use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, WorkerRunError, WorkerValidationError};
@@ -51,17 +51,35 @@ pub struct WorkerArgs {
     /// Function ARN pattern this worker may tune, with IAM-style `*` and `?`
     /// wildcards. Repeat the flag for several patterns, or separate them with
     /// commas in the environment variable [default: every function]
-    #[arg(long = "allow-function", env = "POWERTUNE_ALLOW_FUNCTIONS", value_name = "PATTERN", value_delimiter = ',')]
+    #[arg(
+        long = "allow-function",
+        env = "POWERTUNE_ALLOW_FUNCTIONS",
+        value_name = "PATTERN",
+        value_delimiter = ','
+    )]
     pub allow_functions: Vec<String>,
 
     /// Activities this worker runs at the same time
     #[arg(
         long,
         env = "POWERTUNE_MAX_CONCURRENT_ACTIVITIES",
+        value_name = "N",
         default_value_t = 100,
         value_parser = clap::value_parser!(u32).range(1..),
     )]
     pub max_concurrent_activities: u32,
+
+    /// Attempts of one AWS call inside an activity before the activity fails
+    /// and its Temporal retry policy takes over; throttling, 5xx and update
+    /// conflicts are retried with exponential backoff up to 5 s
+    #[arg(
+        long,
+        env = "POWERTUNE_AWS_MAX_ATTEMPTS",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_ATTEMPTS,
+        value_parser = clap::value_parser!(u32).range(1..),
+    )]
+    pub aws_max_attempts: u32,
 }
 
 /// Runs the worker until a shutdown signal arrives and in-flight tasks drain.
@@ -83,11 +101,15 @@ pub async fn run(args: WorkerArgs) -> Result<()> {
         "starting powertune worker",
     );
     if args.allow_functions.is_empty() {
-        tracing::warn!("no --allow-function pattern is set, so this worker tunes any function its AWS credentials reach");
+        tracing::warn!(
+            "no --allow-function pattern is set, so this worker tunes any function its AWS credentials reach"
+        );
     }
 
     let client = resolved.connect().await?;
-    let aws = AwsClients::from_env().await;
+    let aws = AwsClients::from_env()
+        .await
+        .with_max_attempts(args.aws_max_attempts);
     let activities = PowerTuningActivities::new(
         aws,
         ActivitiesConfig {
@@ -96,25 +118,35 @@ pub async fn run(args: WorkerArgs) -> Result<()> {
         },
     );
 
-    let runtime = Runtime::from_current_tokio(RuntimeOptions::default()).context("failed to start the Temporal runtime")?;
+    let runtime = Runtime::from_current_tokio(RuntimeOptions::default())
+        .context("failed to start the Temporal runtime")?;
     let options = WorkerOptions::new(args.task_queue.clone())
         .register_workflow::<PowerTuningWorkflow>()
         .context("failed to register the PowerTuning workflow")?
+        .register_workflow::<FunctionLockWorkflow>()
+        .context("failed to register the PowerTuningFunctionLock workflow")?
         .register_activities(activities)
         .tuner(tuner(args.max_concurrent_activities))
         .graceful_shutdown_period(GRACEFUL_SHUTDOWN_PERIOD)
         .build();
-    let mut worker = Worker::new(&runtime, client, options).context("failed to create the Temporal worker")?;
+    let mut worker =
+        Worker::new(&runtime, client, options).context("failed to create the Temporal worker")?;
 
     let shutdown = worker.shutdown_handle();
     let signals = tokio::spawn(async move {
         match shutdown_signal().await {
-            Ok(name) => tracing::info!(signal = name, "shutdown requested, finishing in-flight tasks"),
-            Err(error) => tracing::error!(%error, "failed to listen for shutdown signals, shutting down"),
+            Ok(name) => tracing::info!(
+                signal = name,
+                "shutdown requested, finishing in-flight tasks"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "failed to listen for shutdown signals, shutting down")
+            }
         }
         shutdown();
     });
 
+    tracing::info!(task_queue = %args.task_queue, "worker started");
     // NOTE: `Worker::run` is not Send, so it runs on this task instead of a spawned one.
     let result = worker.run().await;
     signals.abort();
@@ -146,12 +178,15 @@ async fn shutdown_signal() -> std::io::Result<&'static str> {
 /// Turns a worker failure into a message that says what to change.
 fn run_error(error: WorkerRunError, namespace: &str, address: &str) -> anyhow::Error {
     match error {
-        WorkerRunError::Validation(WorkerValidationError::NamespaceDescribeError { source, .. })
-            if connection::is_namespace_not_found(&source) =>
-        {
+        WorkerRunError::Validation(WorkerValidationError::NamespaceDescribeError {
+            source,
+            ..
+        }) if connection::is_namespace_not_found(&source) => {
             anyhow!(connection::namespace_not_found_message(namespace, address))
         }
-        other => anyhow!(other).context(format!("the worker for the Temporal server at {address} failed")),
+        other => anyhow!(other).context(format!(
+            "the worker for the Temporal server at {address} failed"
+        )),
     }
 }
 
@@ -173,7 +208,10 @@ mod tests {
         let args = parse(&[]).expect("no flags parse");
 
         assert_eq!(args.task_queue, "power-tuning");
-        assert_eq!(args.default_power_values, vec![128, 256, 512, 1024, 1536, 3008]);
+        assert_eq!(
+            args.default_power_values,
+            vec![128, 256, 512, 1024, 1536, 3008]
+        );
         assert!(args.allow_functions.is_empty());
         assert_eq!(args.max_concurrent_activities, 100);
         assert_eq!(args.connection.address, None);
@@ -219,18 +257,28 @@ mod tests {
 
     #[test]
     fn power_value_error_names_value() {
-        let error = parse(&["--default-power-values", "128,96,512"]).err().expect("96 MB is rejected");
+        let error = parse(&["--default-power-values", "128,96,512"])
+            .err()
+            .expect("96 MB is rejected");
 
         let message = error.to_string();
-        assert!(message.contains("power value `96` is outside 128..=10240 MB"), "{message}");
+        assert!(
+            message.contains("power value `96` is outside 128..=10240 MB"),
+            "{message}"
+        );
         assert!(message.contains("--default-power-values"), "{message}");
     }
 
     #[test]
     fn zero_concurrent_activities_rejected() {
-        let error = parse(&["--max-concurrent-activities", "0"]).err().expect("0 is rejected");
+        let error = parse(&["--max-concurrent-activities", "0"])
+            .err()
+            .expect("0 is rejected");
 
-        assert!(error.to_string().contains("--max-concurrent-activities"), "{error}");
+        assert!(
+            error.to_string().contains("--max-concurrent-activities"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -249,10 +297,17 @@ mod tests {
             ("task_queue", "POWERTUNE_TASK_QUEUE"),
             ("default_power_values", "POWERTUNE_DEFAULT_POWER_VALUES"),
             ("allow_functions", "POWERTUNE_ALLOW_FUNCTIONS"),
-            ("max_concurrent_activities", "POWERTUNE_MAX_CONCURRENT_ACTIVITIES"),
+            (
+                "max_concurrent_activities",
+                "POWERTUNE_MAX_CONCURRENT_ACTIVITIES",
+            ),
         ];
         for (id, variable) in expected {
-            assert_eq!(env_twin("worker", id).as_deref(), Some(variable), "environment twin of {id}");
+            assert_eq!(
+                env_twin("worker", id).as_deref(),
+                Some(variable),
+                "environment twin of {id}"
+            );
         }
     }
 
@@ -260,7 +315,12 @@ mod tests {
     fn tuner_limits_activities() {
         let tuner = tuner(7);
 
-        let expected = temporalio_sdk::runtime::worker_tuner::SlotSupplier::from(FixedSizeSlotSupplier::new(7));
-        assert_eq!(format!("{:?}", tuner.activity_task_slot_supplier), format!("{expected:?}"));
+        let expected = temporalio_sdk::runtime::worker_tuner::SlotSupplier::from(
+            FixedSizeSlotSupplier::new(7),
+        );
+        assert_eq!(
+            format!("{:?}", tuner.activity_task_slot_supplier),
+            format!("{expected:?}")
+        );
     }
 }

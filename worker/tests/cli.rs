@@ -14,19 +14,21 @@ const CLOSED_ADDRESS: &str = "127.0.0.1:1";
 /// caller's Temporal profile nor its AWS credentials are used.
 fn powertune(args: &[&str], env: &[(&str, &str)]) -> Output {
     let config_dir = tempfile::tempdir().expect("temporary directory");
-    let output = Command::new(env!("CARGO_BIN_EXE_powertune"))
+    Command::new(env!("CARGO_BIN_EXE_powertune"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("TEMPORAL_CONFIG_FILE", config_dir.path().join("absent.toml"))
+        .env(
+            "TEMPORAL_CONFIG_FILE",
+            config_dir.path().join("absent.toml"),
+        )
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().copied())
         .output()
-        .expect("powertune runs");
-    output
+        .expect("powertune runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -40,7 +42,10 @@ fn worker_unreachable_server_exits_1() {
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("http://127.0.0.1:1/"), "{message}");
-    assert!(message.contains("--address / TEMPORAL_ADDRESS"), "{message}");
+    assert!(
+        message.contains("--address / TEMPORAL_ADDRESS"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -74,12 +79,26 @@ fn worker_rejects_power_value_from_environment() {
 
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{message}");
-    assert!(message.contains("power value `96` is outside 128..=10240 MB"), "{message}");
+    assert!(
+        message.contains("power value `96` is outside 128..=10240 MB"),
+        "{message}"
+    );
 }
 
 #[test]
 fn tune_unreachable_server_exits_1() {
-    let output = powertune(&["tune", "--address", CLOSED_ADDRESS, "--function", FUNCTION, "--num", "5"], &[]);
+    let output = powertune(
+        &[
+            "tune",
+            "--address",
+            CLOSED_ADDRESS,
+            "--function",
+            FUNCTION,
+            "--num",
+            "5",
+        ],
+        &[],
+    );
 
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
@@ -102,7 +121,8 @@ fn iam_policy_prints_json() {
     let output = powertune(&["iam-policy", "--function", FUNCTION], &[]);
 
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is JSON");
     assert_eq!(document["Version"], "2012-10-17");
     assert_eq!(document["Statement"].as_array().map(Vec::len), Some(5));
 }

@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use powertune_activities::PowerTuningActivities;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{
-    ActivityOptions, ApplicationFailure, ChildWorkflowOptions, ParentClosePolicy, StartChildWorkflowExecutionFailedCause,
-    StartedChildWorkflow, TimerResult, WorkflowCancellationToken, WorkflowContext, WorkflowResult, WorkflowTermination,
-};
 use temporalio_sdk::error::ChildWorkflowStartError;
+use temporalio_sdk::{
+    ActivityOptions, ApplicationFailure, ChildWorkflowOptions, ParentClosePolicy,
+    StartChildWorkflowExecutionFailedCause, StartedChildWorkflow, TimerResult,
+    WorkflowCancellationToken, WorkflowContext, WorkflowResult, WorkflowTermination,
+};
 
 /// Failure type of a tuning refused because another one is running.
 pub const TUNING_ALREADY_RUNNING: &str = "TuningAlreadyRunning";
@@ -56,7 +57,11 @@ impl FunctionLock {
 
 /// Takes the lock of `function_arn`. When another tuning holds it, fails at
 /// once with an error naming that tuning, or with `wait` retries until it is free.
-pub async fn acquire<W>(ctx: &WorkflowContext<W>, function_arn: &str, wait: bool) -> WorkflowResult<FunctionLock> {
+pub async fn acquire<W>(
+    ctx: &WorkflowContext<W>,
+    function_arn: &str,
+    wait: bool,
+) -> WorkflowResult<FunctionLock> {
     let lock_id = lock_workflow_id(function_arn);
     let owner = ctx.info().workflow_id().to_owned();
     loop {
@@ -65,18 +70,23 @@ pub async fn acquire<W>(ctx: &WorkflowContext<W>, function_arn: &str, wait: bool
         options.parent_close_policy = ParentClosePolicy::Terminate;
         // Held through cleanup after a cancellation; released explicitly.
         options.cancellation_token = Some(WorkflowCancellationToken::new());
-        match ctx.start_child_workflow(FunctionLockWorkflow::run, owner.clone(), options).await {
+        match ctx
+            .start_child_workflow(FunctionLockWorkflow::run, owner.clone(), options)
+            .await
+        {
             Ok(child) => return Ok(FunctionLock { child }),
             Err(ChildWorkflowStartError::StartFailed {
                 cause: StartChildWorkflowExecutionFailedCause::WorkflowAlreadyExists,
                 ..
             }) => {}
             Err(error) => {
-                return Err(ApplicationFailure::builder(format!("could not take the tuning lock `{lock_id}`: {error}"))
-                    .type_name("LockFailed".to_owned())
-                    .non_retryable(true)
-                    .build()
-                    .into());
+                return Err(ApplicationFailure::builder(format!(
+                    "could not take the tuning lock `{lock_id}`: {error}"
+                ))
+                .type_name("LockFailed".to_owned())
+                .non_retryable(true)
+                .build()
+                .into());
             }
         }
 
@@ -89,7 +99,11 @@ pub async fn acquire<W>(ctx: &WorkflowContext<W>, function_arn: &str, wait: bool
                 )
                 .await
                 .unwrap_or_default();
-            let holder = if holder.is_empty() { lock_id.clone() } else { holder };
+            let holder = if holder.is_empty() {
+                lock_id.clone()
+            } else {
+                holder
+            };
             return Err(ApplicationFailure::builder(format!(
                 "another tuning of `{function_arn}` is running: workflow `{holder}`; wait for it to end, cancel it, or start this one with \"waitForRunningTuning\": true"
             ))

@@ -17,6 +17,10 @@ use temporalio_sdk::{ActivityCancellationType, ActivityOptions, WorkflowCancella
 /// running executor within about 8 s.
 const EXECUTOR_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Heartbeat timeout of the control-plane activities, which heartbeat every
+/// 2 s: a crashed worker's attempt is retried elsewhere after this long.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Slack for AWS calls and waits around the invocations themselves.
 const OVERHEAD: Duration = Duration::from_secs(120);
 
@@ -30,12 +34,18 @@ fn retry_policy(initial: Duration, maximum_attempts: u32) -> RetryPolicy {
         .backoff_coefficient(2.0)
         .maximum_interval(Duration::from_secs(60))
         .maximum_attempts(maximum_attempts)
-        .non_retryable_error_types(NON_RETRYABLE_TYPES.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>())
+        .non_retryable_error_types(
+            NON_RETRYABLE_TYPES
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>(),
+        )
         .build()
 }
 
 pub fn initializer() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(120))
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         .retry_policy(retry_policy(Duration::from_secs(1), 3))
         .build()
 }
@@ -44,6 +54,7 @@ pub fn initializer() -> ActivityOptions {
 /// executor waits for the version to become Active.
 pub fn publisher(work: WorkflowCancellationToken) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(16 * 60))
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         .retry_policy(retry_policy(Duration::from_secs(2), 3))
         .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
         .cancellation_token(work)
@@ -54,14 +65,22 @@ pub fn publisher(work: WorkflowCancellationToken) -> ActivityOptions {
 /// in series or at once, plus the processors and the pauses between runs.
 pub fn executor(input: &ExecutorInput, group: WorkflowCancellationToken) -> ActivityOptions {
     let function = input.function.clone().unwrap_or_default();
-    let processors = 1 + u32::from(!input.pre_processor_arn.is_empty()) + u32::from(!input.post_processor_arn.is_empty());
-    let one_invocation = Duration::from_secs(u64::from(function.timeout_seconds.max(1)) * u64::from(processors));
+    let processors = 1
+        + u32::from(!input.pre_processor_arn.is_empty())
+        + u32::from(!input.post_processor_arn.is_empty());
+    let one_invocation =
+        Duration::from_secs(u64::from(function.timeout_seconds.max(1)) * u64::from(processors));
     let invocations = if input.parallel_invocation {
         one_invocation
     } else {
-        one_invocation * input.num + Duration::from_millis(u64::from(input.sleep_between_runs_ms) * u64::from(input.num))
+        one_invocation * input.num
+            + Duration::from_millis(u64::from(input.sleep_between_runs_ms) * u64::from(input.num))
     };
-    let snapstart = if function.snap_start { SNAPSTART_WAIT } else { Duration::ZERO };
+    let snapstart = if function.snap_start {
+        SNAPSTART_WAIT
+    } else {
+        Duration::ZERO
+    };
 
     ActivityOptions::with_start_to_close_timeout(invocations + OVERHEAD + snapstart)
         .heartbeat_timeout(EXECUTOR_HEARTBEAT_TIMEOUT)
@@ -75,6 +94,7 @@ pub fn executor(input: &ExecutorInput, group: WorkflowCancellationToken) -> Acti
 /// the workflow was cancelled, and retries long enough to outlast throttling.
 pub fn cleaner() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(16 * 60))
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         .retry_policy(retry_policy(Duration::from_secs(2), 10))
         .cancellation_token(WorkflowCancellationToken::new())
         .build()
@@ -88,6 +108,7 @@ pub fn analyzer() -> ActivityOptions {
 
 pub fn optimizer() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(16 * 60))
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         .retry_policy(retry_policy(Duration::from_secs(3), 5))
         .build()
 }

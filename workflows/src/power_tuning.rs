@@ -11,16 +11,17 @@ use std::time::Duration;
 use futures::future::join_all;
 use powertune_activities::PowerTuningActivities;
 use powertune_proto::v1::{
-    AnalyzerInput, CleanerInput, ExecutorInput, ExecutorOutput, FailedPower, FunctionSnapshot, OptimizerInput,
-    PowerStats, PowerTuningInput, PowerTuningOutput, PublisherInput, TuningPlan,
+    AnalyzerInput, CleanerInput, ExecutorInput, ExecutorOutput, FailedPower, FunctionSnapshot,
+    OptimizerInput, PowerStats, PowerTuningInput, PowerTuningOutput, PublisherInput, TuningPlan,
 };
 use serde::{Deserialize, Serialize};
 use temporalio_common::error::IncomingError;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::workflows::join;
 use temporalio_sdk::{
-    ActivityExecutionError, ApplicationFailure, TimerOptions, TimerResult, WorkflowCancellationToken, WorkflowContext,
-    WorkflowContextView, WorkflowResult, WorkflowTermination,
+    ActivityExecutionError, ApplicationFailure, TimerOptions, TimerResult,
+    WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult,
+    WorkflowTermination,
 };
 
 use crate::lock;
@@ -62,7 +63,9 @@ impl StepFailure {
                 failure.type_name().unwrap_or("ActivityFailed").to_owned(),
                 failure.to_string(),
             ),
-            Some(IncomingError::Timeout(timeout)) => ("ActivityTimedOut".to_owned(), timeout.to_string()),
+            Some(IncomingError::Timeout(timeout)) => {
+                ("ActivityTimedOut".to_owned(), timeout.to_string())
+            }
             Some(other) => ("ActivityFailed".to_owned(), other.to_string()),
             None => ("ActivityFailed".to_owned(), error.to_string()),
         };
@@ -100,14 +103,23 @@ impl PowerTuningWorkflow {
     /// that a malformed input fails the run with a message naming the field,
     /// instead of failing workflow tasks forever.
     #[run(name = "PowerTuning")]
-    pub async fn run(ctx: &mut WorkflowContext<Self>, input: Option<serde_json::Value>) -> WorkflowResult<PowerTuningOutput> {
+    pub async fn run(
+        ctx: &mut WorkflowContext<Self>,
+        input: Option<serde_json::Value>,
+    ) -> WorkflowResult<PowerTuningOutput> {
         let input = input.unwrap_or_default();
 
         // The lock comes first: the initializer must read the function while no
         // other tuning has it changed. A missing or malformed ARN takes no lock
         // and fails in the initializer.
-        let function_arn = input.get("lambdaARN").and_then(|arn| arn.as_str()).map(str::to_owned);
-        let wait = input.get("waitForRunningTuning").and_then(|wait| wait.as_bool()).unwrap_or(false);
+        let function_arn = input
+            .get("lambdaARN")
+            .and_then(|arn| arn.as_str())
+            .map(str::to_owned);
+        let wait = input
+            .get("waitForRunningTuning")
+            .and_then(|wait| wait.as_bool())
+            .unwrap_or(false);
         let lock = match &function_arn {
             Some(arn) if !arn.is_empty() => {
                 set_stage(ctx, "waiting for lock");
@@ -131,10 +143,17 @@ impl PowerTuningWorkflow {
 }
 
 /// Everything between taking and releasing the function's lock.
-async fn tune(ctx: &WorkflowContext<PowerTuningWorkflow>, input: serde_json::Value) -> WorkflowResult<PowerTuningOutput> {
+async fn tune(
+    ctx: &WorkflowContext<PowerTuningWorkflow>,
+    input: serde_json::Value,
+) -> WorkflowResult<PowerTuningOutput> {
     set_stage(ctx, "initializing");
     let plan = ctx
-        .execute_activity(PowerTuningActivities::initializer, input, options::initializer())
+        .execute_activity(
+            PowerTuningActivities::initializer,
+            input,
+            options::initializer(),
+        )
         .await
         .map_err(|error| StepFailure::from_activity("initializer", &error).into_termination())?;
     let function = plan.function.clone().unwrap_or_default();
@@ -154,7 +173,11 @@ async fn tune(ctx: &WorkflowContext<PowerTuningWorkflow>, input: serde_json::Val
             PowerTuningActivities::cleaner,
             CleanerInput {
                 function: Some(function.clone()),
-                aliases: plan.configurations.iter().flat_map(|configuration| configuration.aliases.clone()).collect(),
+                aliases: plan
+                    .configurations
+                    .iter()
+                    .flat_map(|configuration| configuration.aliases.clone())
+                    .collect(),
                 versions: measurements.versions.clone(),
             },
             options::cleaner(),
@@ -166,7 +189,9 @@ async fn tune(ctx: &WorkflowContext<PowerTuningWorkflow>, input: serde_json::Val
         measurements.retries += output.retries;
     }
 
-    if ctx.cancellation_token().is_cancelled() || outcome.as_ref().is_err_and(|failure| failure.cancelled) {
+    if ctx.cancellation_token().is_cancelled()
+        || outcome.as_ref().is_err_and(|failure| failure.cancelled)
+    {
         if let Err(cleanup_failure) = cleanup {
             return Err(cleanup_failure.into_termination());
         }
@@ -182,7 +207,11 @@ async fn tune(ctx: &WorkflowContext<PowerTuningWorkflow>, input: serde_json::Val
 
     set_stage(ctx, "analyzing");
     // Workflow start, lock, initializer, publishers, executors, cleaner, analyzer, optimizer.
-    let actions = 3 + measurements.activities + measurements.heartbeats + 1 + u32::from(settings.auto_optimize);
+    let actions = 3
+        + measurements.activities
+        + measurements.heartbeats
+        + 1
+        + u32::from(settings.auto_optimize);
     let mut output = ctx
         .execute_activity(
             PowerTuningActivities::analyzer,
@@ -227,12 +256,17 @@ async fn publish_and_execute_before_deadline(
     measurements: &mut Measurements,
 ) -> Result<(), StepFailure> {
     let work = ctx.cancellation_token().child_token();
-    let Some(deadline) = work_deadline(ctx.info().run_timeout().or(ctx.info().execution_timeout())) else {
+    let Some(deadline) = work_deadline(ctx.info().run_timeout().or(ctx.info().execution_timeout()))
+    else {
         return publish_and_execute(ctx, plan, measurements, &work).await;
     };
 
     let timer_token = ctx.cancellation_token().child_token();
-    let timer = ctx.timer(TimerOptions::builder(deadline).cancellation_token(timer_token.clone()).build());
+    let timer = ctx.timer(
+        TimerOptions::builder(deadline)
+            .cancellation_token(timer_token.clone())
+            .build(),
+    );
     let guarded = async {
         let outcome = publish_and_execute(ctx, plan, measurements, &work).await;
         timer_token.cancel_with_reason("tuning finished");
@@ -296,7 +330,9 @@ async fn publish_and_execute(
                         function: Some(function.clone()),
                         power: configuration.power,
                         alias: alias.clone(),
-                        description: settings.only_cold_starts.then(|| format!("powertune {alias}")),
+                        description: settings
+                            .only_cold_starts
+                            .then(|| format!("powertune {alias}")),
                     },
                     options::publisher(work.clone()),
                 )
@@ -332,12 +368,20 @@ async fn publish_and_execute(
     // original state machine's parallel map.
     let group = work.child_token();
     let executors = measurable.iter().map(|configuration| {
-        let input = executor_input(plan, &function, &settings, configuration.power, configuration.aliases.clone());
+        let input = executor_input(
+            plan,
+            &function,
+            &settings,
+            configuration.power,
+            configuration.aliases.clone(),
+        );
         let options = options::executor(&input, group.clone());
         let group = group.clone();
         let ctx = ctx.clone();
         async move {
-            let result = ctx.execute_activity(PowerTuningActivities::executor, input, options).await;
+            let result = ctx
+                .execute_activity(PowerTuningActivities::executor, input, options)
+                .await;
             if let Err(error) = &result
                 && !matches!(error, ActivityExecutionError::Cancelled(_))
             {
@@ -412,7 +456,13 @@ async fn dry_run(
 ) -> WorkflowResult<PowerTuningOutput> {
     set_stage(ctx, "executing");
     let settings = plan.input.clone().unwrap_or_default();
-    let mut input = executor_input(plan, function, &settings, function.memory_mb, vec!["$LATEST".to_owned()]);
+    let mut input = executor_input(
+        plan,
+        function,
+        &settings,
+        function.memory_mb,
+        vec!["$LATEST".to_owned()],
+    );
     input.num = 1;
     input.payloads.truncate(1);
     input.discard_top_bottom = 0.0;

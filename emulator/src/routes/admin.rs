@@ -15,7 +15,10 @@ use crate::spec::FunctionSpec;
 use crate::state::SharedState;
 
 /// `GET /_emulator/stats`: totals over every function.
-pub async fn totals(State(state): State<SharedState>, Extension(label): Extension<Label>) -> Json<Value> {
+pub async fn totals(
+    State(state): State<SharedState>,
+    Extension(label): Extension<Label>,
+) -> Json<Value> {
     label.set("AdminTotals", "", None);
     Json(json!(state.totals()))
 }
@@ -37,7 +40,10 @@ pub async fn function_stats(
 }
 
 /// `GET /_emulator/faults`.
-pub async fn get_faults(State(state): State<SharedState>, Extension(label): Extension<Label>) -> Json<Value> {
+pub async fn get_faults(
+    State(state): State<SharedState>,
+    Extension(label): Extension<Label>,
+) -> Json<Value> {
     label.set("AdminGetFaults", "", None);
     Json(json!(state.faults()))
 }
@@ -51,7 +57,12 @@ pub async fn put_faults(
     label.set("AdminPutFaults", "", None);
     let faults: FaultConfig = match serde_json::from_slice(&body) {
         Ok(faults) => faults,
-        Err(error) => return admin_error(StatusCode::BAD_REQUEST, format!("invalid fault rules: {error}")),
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                format!("invalid fault rules: {error}"),
+            );
+        }
     };
     match state.try_set_faults(faults) {
         Ok(()) => Json(json!(state.faults())).into_response(),
@@ -60,7 +71,10 @@ pub async fn put_faults(
 }
 
 /// `DELETE /_emulator/faults`: removes every rule.
-pub async fn delete_faults(State(state): State<SharedState>, Extension(label): Extension<Label>) -> StatusCode {
+pub async fn delete_faults(
+    State(state): State<SharedState>,
+    Extension(label): Extension<Label>,
+) -> StatusCode {
     label.set("AdminDeleteFaults", "", None);
     state.lock().faults.replace(FaultConfig::default());
     StatusCode::NO_CONTENT
@@ -74,7 +88,12 @@ pub async fn create_function(
 ) -> Response {
     let spec: FunctionSpec = match serde_json::from_slice(&body) {
         Ok(spec) => spec,
-        Err(error) => return admin_error(StatusCode::BAD_REQUEST, format!("invalid function: {error}")),
+        Err(error) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                format!("invalid function: {error}"),
+            );
+        }
     };
     label.set("AdminCreateFunction", &spec.name, None);
     let name = spec.name.clone();

@@ -104,7 +104,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-fn create_config(settings: &Settings, name: &str, request: &CreateRequest) -> Result<Config, ApiError> {
+fn create_config(
+    settings: &Settings,
+    name: &str,
+    request: &CreateRequest,
+) -> Result<Config, ApiError> {
     let code = request.code.as_ref();
     let code_bytes = match code.and_then(|c| c.zip_file.as_deref()) {
         Some(zip) => base64::engine::general_purpose::STANDARD
@@ -139,8 +143,14 @@ fn create_config(settings: &Settings, name: &str, request: &CreateRequest) -> Re
         description: request.description.clone().unwrap_or_default(),
         environment,
         architecture,
-        runtime: request.runtime.clone().unwrap_or_else(|| "python3.12".to_owned()),
-        handler: request.handler.clone().unwrap_or_else(|| "index.handler".to_owned()),
+        runtime: request
+            .runtime
+            .clone()
+            .unwrap_or_else(|| "python3.12".to_owned()),
+        handler: request
+            .handler
+            .clone()
+            .unwrap_or_else(|| "index.handler".to_owned()),
         role: request.role.clone().unwrap_or_else(|| {
             format!("arn:aws:iam::{}:role/lambda-emulator", settings.account_id)
         }),
@@ -168,9 +178,9 @@ pub async fn get_function(
 
     let mut registry = state.lock();
     let configuration = configuration_of(state.settings(), &mut registry, &reference)?;
-    let function = registry.function_mut(&reference.name).ok_or_else(|| {
-        ApiError::function_not_found(&state.settings().arn(&reference.name))
-    })?;
+    let function = registry
+        .function_mut(&reference.name)
+        .ok_or_else(|| ApiError::function_not_found(&state.settings().arn(&reference.name)))?;
     let mut body = json!({
         "Configuration": configuration,
         "Code": { "RepositoryType": "S3" },
@@ -191,7 +201,9 @@ pub async fn get_configuration(
     let query: QualifierQuery = parse_query(&uri)?;
     label.set("GetFunctionConfiguration", &raw, query.qualifier.as_deref());
     let reference = parse_function_ref(&raw, query.qualifier.as_deref())?;
-    state.begin("GetFunctionConfiguration", &reference.name).await?;
+    state
+        .begin("GetFunctionConfiguration", &reference.name)
+        .await?;
 
     let mut registry = state.lock();
     configuration_of(state.settings(), &mut registry, &reference).map(Json)
@@ -208,7 +220,9 @@ fn configuration_of(
         .ok_or_else(|| ApiError::function_not_found(&settings.arn(&reference.name)))?;
     let qualifier = reference.qualifier.as_deref();
     let not_found = || {
-        ApiError::function_not_found(&settings.qualified_arn(&reference.name, qualifier.unwrap_or("")))
+        ApiError::function_not_found(
+            &settings.qualified_arn(&reference.name, qualifier.unwrap_or("")),
+        )
     };
     let version = function.resolve(qualifier).ok_or_else(not_found)?;
     render::configuration(
@@ -248,8 +262,14 @@ pub async fn update_configuration(
 ) -> Result<Json<Value>, ApiError> {
     label.set("UpdateFunctionConfiguration", &raw, None);
     let reference = parse_function_ref(&raw, None)?;
-    state.begin("UpdateFunctionConfiguration", &reference.name).await?;
-    if reference.qualifier.as_deref().is_some_and(|q| q != "$LATEST") {
+    state
+        .begin("UpdateFunctionConfiguration", &reference.name)
+        .await?;
+    if reference
+        .qualifier
+        .as_deref()
+        .is_some_and(|q| q != "$LATEST")
+    {
         return Err(ApiError::invalid_parameter(
             "Only the $LATEST version of a function can be updated.",
         ));
@@ -302,6 +322,8 @@ pub async fn update_configuration(
     config.role = request.role.unwrap_or(config.role);
     validate_environment(&config)?;
 
+    // NOTE: Lambda keeps serving the previous configuration until the update finishes, while the
+    // emulator invokes the new one at once.
     function.latest = config;
     function.update = UpdateState::InProgress {
         until: Instant::now() + settings.scaled(settings.update_delay),
@@ -405,7 +427,9 @@ fn validate_environment(config: &Config) -> Result<(), ApiError> {
         .map_err(|message| ApiError::invalid_parameter(format!("Invalid Environment: {message}")))
 }
 
-pub(super) fn parse_log_format(input: Option<&LoggingInput>) -> Result<Option<LogFormat>, ApiError> {
+pub(super) fn parse_log_format(
+    input: Option<&LoggingInput>,
+) -> Result<Option<LogFormat>, ApiError> {
     match input.and_then(|l| l.log_format.as_deref()) {
         None => Ok(None),
         Some("Text") => Ok(Some(LogFormat::Text)),

@@ -1,6 +1,6 @@
 //! Invoke route: resolves the qualifier, enforces state and concurrency limits, picks a warm or
 //! cold execution environment, runs the performance model, sleeps for the simulated duration and
-//! answers as Lambda does, with the log tail on request.
+//! responds as Lambda does, with the log tail on request.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, State};
@@ -48,7 +48,14 @@ pub async fn invoke(
     let tail_requested = log_type_is_tail(&headers)?;
     check_payload(&payload, invocation_type)?;
 
-    let Some((run, guard)) = admit(&state, &reference.name, reference.qualifier.as_deref(), invocation_type, &request_id)? else {
+    let Some((run, guard)) = admit(
+        &state,
+        &reference.name,
+        reference.qualifier.as_deref(),
+        invocation_type,
+        &request_id,
+    )?
+    else {
         return Ok(empty(StatusCode::NO_CONTENT));
     };
 
@@ -60,7 +67,10 @@ pub async fn invoke(
         });
         return Ok(empty(StatusCode::ACCEPTED));
     }
-    state.settings().sleep_simulated(run.outcome.wall_ms()).await;
+    state
+        .settings()
+        .sleep_simulated(run.outcome.wall_ms())
+        .await;
     drop(guard);
 
     let log = tail_requested.then(|| {
@@ -78,7 +88,13 @@ pub async fn invoke(
             payload_bytes: payload.len(),
         })
     });
-    Ok(respond(&run, &reference.name, &request_id, &payload, log.as_deref()))
+    Ok(respond(
+        &run,
+        &reference.name,
+        &request_id,
+        &payload,
+        log.as_deref(),
+    ))
 }
 
 /// An admitted invocation and its simulated outcome.
@@ -109,7 +125,8 @@ fn admit(
         .get_mut(name)
         .ok_or_else(|| ApiError::function_not_found(&settings.arn(name)))?;
     function.refresh(std::time::Instant::now());
-    let not_found = || ApiError::function_not_found(&settings.qualified_arn(name, qualifier.unwrap_or("")));
+    let not_found =
+        || ApiError::function_not_found(&settings.qualified_arn(name, qualifier.unwrap_or("")));
     let mut version = function.resolve(qualifier).ok_or_else(not_found)?;
     if let Some(alias) = qualifier.and_then(|q| function.aliases.get(q))
         && let Some((extra, weight)) = alias.additional_weights.iter().next()
@@ -132,17 +149,28 @@ fn admit(
         return Ok(None);
     }
 
-    if function.reserved_concurrency.is_some_and(|limit| function.in_flight >= limit) {
+    if function
+        .reserved_concurrency
+        .is_some_and(|limit| function.in_flight >= limit)
+    {
         registry.throttles += 1;
-        return Err(ApiError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded"));
+        return Err(ApiError::throttled(
+            "ReservedFunctionConcurrentInvocationLimitExceeded",
+        ));
     }
-    if settings.account_concurrency.is_some_and(|limit| registry.account_in_flight >= limit) {
+    if settings
+        .account_concurrency
+        .is_some_and(|limit| registry.account_in_flight >= limit)
+    {
         registry.throttles += 1;
         return Err(ApiError::throttled("ConcurrentInvocationLimitExceeded"));
     }
 
     let config = function.config_of(&version).ok_or_else(not_found)?.clone();
-    let idle = function.idle_environments.entry(version.clone()).or_default();
+    let idle = function
+        .idle_environments
+        .entry(version.clone())
+        .or_default();
     let start = if *idle > 0 {
         *idle -= 1;
         Start::Warm
@@ -181,11 +209,21 @@ fn admit(
         .invocations_by_qualifier
         .entry(qualifier.unwrap_or("$LATEST").to_owned())
         .or_default() += 1;
-    *stats.invocations_by_version.entry(version.clone()).or_default() += 1;
+    *stats
+        .invocations_by_version
+        .entry(version.clone())
+        .or_default() += 1;
     if start != Start::Warm {
         stats.cold_starts += 1;
     }
-    tracing::debug!(function = name, version, ?start, request_id, ?outcome, "simulated invocation");
+    tracing::debug!(
+        function = name,
+        version,
+        ?start,
+        request_id,
+        ?outcome,
+        "simulated invocation"
+    );
 
     let run = Run {
         version,
@@ -199,8 +237,8 @@ fn admit(
     Ok(Some((run, guard)))
 }
 
-/// Concurrency and environment held by a running invocation; dropping it (also when the client
-/// goes away) releases the concurrency and returns a reusable environment to the idle pool.
+/// Concurrency and environment held by a running invocation. Dropping it releases the
+/// concurrency and returns a reusable environment to the idle pool, also when the client leaves.
 struct EnvironmentGuard {
     state: SharedState,
     name: String,
@@ -224,13 +262,19 @@ impl Drop for EnvironmentGuard {
         let version_exists = function.config_of(&self.version).is_some();
         let current = self.version != "$LATEST" || function.latest_epoch == self.latest_epoch;
         if self.reusable && version_exists && current {
-            *function.idle_environments.entry(self.version.clone()).or_default() += 1;
+            *function
+                .idle_environments
+                .entry(self.version.clone())
+                .or_default() += 1;
         }
     }
 }
 
 fn invocation_type(headers: &HeaderMap) -> Result<InvocationType, ApiError> {
-    match headers.get("X-Amz-Invocation-Type").map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get("X-Amz-Invocation-Type")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         None | Some("RequestResponse") => Ok(InvocationType::RequestResponse),
         Some("Event") => Ok(InvocationType::Event),
         Some("DryRun") => Ok(InvocationType::DryRun),
@@ -241,7 +285,10 @@ fn invocation_type(headers: &HeaderMap) -> Result<InvocationType, ApiError> {
 }
 
 fn log_type_is_tail(headers: &HeaderMap) -> Result<bool, ApiError> {
-    match headers.get("X-Amz-Log-Type").map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get("X-Amz-Log-Type")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         None | Some("None") => Ok(false),
         Some("Tail") => Ok(true),
         Some(other) => Err(ApiError::validation(format!(
@@ -259,7 +306,11 @@ fn check_payload(payload: &[u8], invocation_type: InvocationType) -> Result<(), 
         return Err(ApiError::too_large(format!(
             "{} byte payload is too large for the {} invocation type (limit {limit} bytes)",
             payload.len(),
-            if invocation_type == InvocationType::Event { "Event" } else { "RequestResponse" },
+            if invocation_type == InvocationType::Event {
+                "Event"
+            } else {
+                "RequestResponse"
+            },
         )));
     }
     if !payload.is_empty() && serde_json::from_slice::<serde_json::Value>(payload).is_err() {
@@ -307,12 +358,18 @@ fn respond(run: &Run, name: &str, request_id: &str, payload: &[u8], log: Option<
 
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(version) = HeaderValue::from_str(&run.version) {
         headers.insert("X-Amz-Executed-Version", version);
     }
     if run.outcome.status != Status::Success {
-        headers.insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
+        headers.insert(
+            "X-Amz-Function-Error",
+            HeaderValue::from_static("Unhandled"),
+        );
     }
     if let Some(log) = log {
         let encoded = base64::engine::general_purpose::STANDARD.encode(tail(log));

@@ -49,7 +49,9 @@ pub fn router(state: SharedState) -> Router {
         )
         .route(
             &format!("{functions}/{{name}}/aliases/{{alias}}"),
-            get(aliases::get).put(aliases::update).delete(aliases::delete),
+            get(aliases::get)
+                .put(aliases::update)
+                .delete(aliases::delete),
         )
         .route(
             &format!("{functions}/{{name}}/invocations"),
@@ -71,7 +73,10 @@ pub fn router(state: SharedState) -> Router {
                 .delete(admin::delete_faults),
         )
         .route("/_emulator/functions", post(admin::create_function))
-        .route("/_emulator/functions/{name}/stats", get(admin::function_stats))
+        .route(
+            "/_emulator/functions/{name}/stats",
+            get(admin::function_stats),
+        )
         .fallback(s3::get_object)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(request_context))
@@ -108,7 +113,9 @@ async fn request_context(mut request: Request, next: Next) -> Response {
     let label = Label::default();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    request.extensions_mut().insert(RequestId(request_id.clone()));
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     request.extensions_mut().insert(label.clone());
     let started = Instant::now();
 

@@ -26,6 +26,19 @@ pub async fn get_object(
         label.set("Unknown", "", None);
         return ApiError::unknown_operation().into_response();
     }
+    let api_prefixes = [
+        "/2015-03-31/",
+        "/2017-10-31/",
+        "/2019-09-30/",
+        "/_emulator/",
+    ];
+    if api_prefixes
+        .iter()
+        .any(|prefix| request.uri().path().starts_with(prefix))
+    {
+        label.set("Unknown", "", None);
+        return ApiError::unknown_operation().into_response();
+    }
     let raw_path = request.uri().path().trim_start_matches('/').to_owned();
     let (bucket, key) = raw_path.split_once('/').unwrap_or((raw_path.as_str(), ""));
     let bucket = decode(bucket);
@@ -33,23 +46,47 @@ pub async fn get_object(
     label.set("GetObject", &bucket, Some(&key));
 
     let Some(root) = state.settings().s3_dir.clone() else {
-        return s3_error(StatusCode::NOT_FOUND, "NoSuchBucket", "The specified bucket does not exist", &bucket, &request_id);
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+            &bucket,
+            &request_id,
+        );
     };
     let bucket_dir = match safe_join(root, &bucket) {
         Some(dir) if !bucket.is_empty() && dir.is_dir() => dir,
         _ => {
-            return s3_error(StatusCode::NOT_FOUND, "NoSuchBucket", "The specified bucket does not exist", &bucket, &request_id);
+            return s3_error(
+                StatusCode::NOT_FOUND,
+                "NoSuchBucket",
+                "The specified bucket does not exist",
+                &bucket,
+                &request_id,
+            );
         }
     };
     let object = safe_join(bucket_dir, &key).filter(|path| !key.is_empty() && path.is_file());
     let Some(object) = object else {
-        return s3_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.", &key, &request_id);
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+            &key,
+            &request_id,
+        );
     };
     match tokio::fs::read(&object).await {
         Ok(bytes) => object_response(bytes, &request_id),
         Err(error) => {
             tracing::warn!(path = %object.display(), %error, "failed to read S3 object");
-            s3_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.", &key, &request_id)
+            s3_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+                &key,
+                &request_id,
+            )
         }
     }
 }
@@ -81,7 +118,10 @@ fn object_response(bytes: Vec<u8>, request_id: &str) -> Response {
     let length = bytes.len();
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, value);
@@ -92,15 +132,28 @@ fn object_response(bytes: Vec<u8>, request_id: &str) -> Response {
     response
 }
 
-fn s3_error(status: StatusCode, code: &str, message: &str, resource: &str, request_id: &str) -> Response {
-    let element = if code == "NoSuchBucket" { "BucketName" } else { "Key" };
+fn s3_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    resource: &str,
+    request_id: &str,
+) -> Response {
+    let element = if code == "NoSuchBucket" {
+        "BucketName"
+    } else {
+        "Key"
+    };
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><{element}>{}</{element}><RequestId>{request_id}</RequestId></Error>",
         escape_xml(resource)
     );
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert("x-amz-request-id", value);
     }
@@ -121,7 +174,10 @@ mod tests {
     #[test]
     fn safe_join_rejects_escapes() {
         let root = PathBuf::from("/data");
-        assert_eq!(safe_join(root.clone(), "a/b.json"), Some(PathBuf::from("/data/a/b.json")));
+        assert_eq!(
+            safe_join(root.clone(), "a/b.json"),
+            Some(PathBuf::from("/data/a/b.json"))
+        );
         assert_eq!(safe_join(root.clone(), "../etc/passwd"), None);
         assert_eq!(safe_join(root, "/etc/passwd"), None);
     }

@@ -103,20 +103,31 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 }
 
 /// Sends one HTTP/1.1 request to the emulator and returns status and body.
-pub async fn http(emulator: &RunningEmulator, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(emulator.addr()).await.unwrap();
+pub async fn http(
+    emulator: &RunningEmulator,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(emulator.addr())
+        .await
+        .unwrap();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         emulator.addr(),
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
+
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     let response = String::from_utf8_lossy(&response).into_owned();
     let status = response[9..12].parse().unwrap();
+
     let (head, mut body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
     let mut decoded = String::new();
     if chunked {
         while let Some((size, rest)) = body.split_once("\r\n") {
