@@ -33,6 +33,10 @@ const FIELD_ATTRIBUTES: &[(&str, &str)] = &[
         r#"#[serde(skip_serializing_if = "Vec::is_empty")]"#,
     ),
     (
+        ".powertune.v1.PowerTuningOutput.failed_power_values",
+        r#"#[serde(skip_serializing_if = "Vec::is_empty")]"#,
+    ),
+    (
         ".powertune.v1.PowerTuningOutput.optimization",
         r#"#[serde(skip_serializing_if = "Option::is_none")]"#,
     ),

@@ -14,6 +14,23 @@ export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 
+# The durability tests append one line per scenario here; the summary below
+# reads it.
+POWERTUNE_SUMMARY_FILE=$(mktemp)
+export POWERTUNE_SUMMARY_FILE
+trap 'rm -f "$POWERTUNE_SUMMARY_FILE"' EXIT
+
 # The end-to-end tests run the binaries, so build them first.
 cargo build --workspace --bins
 cargo test --workspace -- --test-threads "${POWERTUNE_TEST_THREADS:-2}"
+
+python3 - "$POWERTUNE_SUMMARY_FILE" <<'SUMMARY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+print()
+print("durability scenarios run: %d" % len(rows))
+print("faults injected:          %d" % sum(row["faults"] for row in rows))
+print("resources left behind:    %d" % sum(row["leftBehind"] for row in rows))
+for row in rows:
+    print("  %-40s faults %5d  left behind %d" % (row["scenario"], row["faults"], row["leftBehind"]))
+SUMMARY

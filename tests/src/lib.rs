@@ -5,6 +5,7 @@
 pub mod env;
 pub mod histories;
 pub mod state;
+pub mod summary;
 pub mod temporal;
 pub mod worker;
 
