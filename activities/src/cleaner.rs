@@ -11,23 +11,15 @@ use powertune_proto::v1::{CleanerInput, CleanerOutput};
 
 use crate::aws::AwsClients;
 use crate::failure::TuningError;
-use crate::lambda::Function;
+use crate::lambda::{Function, snapshot_of};
 
 pub async fn clean(
     clients: &AwsClients,
     input: &CleanerInput,
 ) -> Result<CleanerOutput, TuningError> {
-    let snapshot = input
-        .function
-        .as_ref()
-        .ok_or_else(|| TuningError::Other("cleaner input has no function".into()))?;
+    let snapshot = snapshot_of(input.function.as_ref(), "cleaner")?;
     let retries = clients.retry_counter();
-    let client = clients.lambda(&snapshot.region);
-    let function = Function {
-        client: &client,
-        arn: &snapshot.function_arn,
-        retries: &retries,
-    };
+    let function = Function::of(clients, snapshot, &retries);
     let mut left_behind: Vec<String> = Vec::new();
     let mut output = CleanerOutput::default();
 

@@ -2,9 +2,9 @@
 //! each invocation from the `REPORT` line of its log tail.
 //!
 //! Progress (the result of every finished invocation) is sent as heartbeat
-//! details after each invocation and every few seconds; a retried attempt
-//! reads it back and runs only the invocations that are missing, so a worker
-//! crash costs at most the invocations since the last heartbeat.
+//! details after each invocation and every few seconds. A retried attempt
+//! reads it back and runs only the missing invocations, so a worker crash
+//! costs at most the invocations since the last heartbeat.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +19,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 use crate::aws::{AwsClients, RetryCounter, with_retries};
 use crate::failure::TuningError;
-use crate::lambda::Function;
+use crate::lambda::{Function, snapshot_of};
 use crate::pricing::{Architecture, REQUEST_PRICE_USD, invocation_cost};
 use crate::report::parse_log_result;
 use crate::stats::summarize;
@@ -34,7 +34,7 @@ const CANNOT_RUN_ERRORS: &[&str] = &["Runtime.OutOfMemory", "Sandbox.Timedout"];
 /// Placeholder for function output when `disablePayloadLogs` is set.
 const HIDDEN: &str = "(hidden by disablePayloadLogs)";
 
-/// What one invocation gave.
+/// Result of one invocation.
 enum Outcome {
     Measured(InvocationResult),
     /// The function cannot run at this memory size.
@@ -127,17 +127,9 @@ impl Executor<'_> {
     /// Runs the missing invocations; returns the failure of a memory size the
     /// function cannot run at, if one was found.
     async fn run(&self) -> Result<Option<FailedPower>, TuningError> {
-        let snapshot = self
-            .input
-            .function
-            .as_ref()
-            .ok_or_else(|| TuningError::Other("executor input has no function".into()))?;
-        let client = self.clients.lambda(&snapshot.region);
-        let function = Function {
-            client: &client,
-            arn: &snapshot.function_arn,
-            retries: self.retries,
-        };
+        let snapshot = snapshot_of(self.input.function.as_ref(), "executor")?;
+        let function = Function::of(self.clients, snapshot, self.retries);
+        let client = &function.client;
         for alias in dedup(&self.input.aliases) {
             function.wait_until_active(alias).await?;
         }
@@ -155,7 +147,7 @@ impl Executor<'_> {
             let outcomes = join_all(
                 pending
                     .iter()
-                    .map(|&index| self.invoke_and_record(&client, index, s3_payload.as_deref())),
+                    .map(|&index| self.invoke_and_record(client, index, s3_payload.as_deref())),
             )
             .await;
             for outcome in outcomes {
@@ -174,7 +166,7 @@ impl Executor<'_> {
                 .await;
             }
             if let Outcome::CannotRun(failure) = self
-                .invoke_and_record(&client, index, s3_payload.as_deref())
+                .invoke_and_record(client, index, s3_payload.as_deref())
                 .await?
             {
                 return Ok(Some(failure));

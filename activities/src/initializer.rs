@@ -34,9 +34,8 @@ pub async fn initialize(
     }
 
     let retries = clients.retry_counter();
-    let client = clients.lambda(&validated.function.region);
     let function = Function {
-        client: &client,
+        client: clients.lambda(&validated.function.region),
         arn: &arn,
         retries: &retries,
     };

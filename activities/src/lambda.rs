@@ -7,25 +7,48 @@ use aws_sdk_lambda::Client;
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 
-use crate::aws::{ErrorClass, RetryCounter, with_retries};
+use powertune_proto::v1::FunctionSnapshot;
+
+use crate::aws::{AwsClients, AwsFailure, ErrorClass, RetryCounter, with_retries};
 use crate::failure::TuningError;
 
 /// Pause between two reads of a function's state while waiting for it.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Longest wait for an update or a version to become ready. AWS documents
+/// Maximum wait for an update or a version to become ready. AWS documents
 /// about a minute for functions in a VPC; SnapStart snapshots can take longer.
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
 /// A function and the client of its region.
 pub struct Function<'a> {
-    pub client: &'a Client,
+    pub client: Client,
     /// Unqualified ARN.
     pub arn: &'a str,
     pub retries: &'a RetryCounter,
 }
 
-impl Function<'_> {
+/// Returns the function of an activity's input; every step's input carries it.
+pub fn snapshot_of<'a>(
+    snapshot: Option<&'a FunctionSnapshot>,
+    step: &str,
+) -> Result<&'a FunctionSnapshot, TuningError> {
+    snapshot.ok_or_else(|| TuningError::Other(format!("{step} input has no function")))
+}
+
+impl<'a> Function<'a> {
+    /// The function of `snapshot`, with the client of its region.
+    pub fn of(
+        clients: &AwsClients,
+        snapshot: &'a FunctionSnapshot,
+        retries: &'a RetryCounter,
+    ) -> Self {
+        Self {
+            client: clients.lambda(&snapshot.region),
+            arn: &snapshot.function_arn,
+            retries,
+        }
+    }
+
     pub async fn configuration(
         &self,
         qualifier: &str,
@@ -181,11 +204,7 @@ impl Function<'_> {
                 .send()
         })
         .await;
-        match deleted {
-            Ok(_) => Ok(()),
-            Err(failure) if failure.class == ErrorClass::NotFound => Ok(()),
-            Err(source) => Err(TuningError::aws(format!("{}:{alias}", self.arn), source)),
-        }
+        self.ignore_not_found(deleted.map(|_| ()), alias)
     }
 
     /// Deletes one published version; a version that does not exist counts as deleted.
@@ -198,10 +217,22 @@ impl Function<'_> {
                 .send()
         })
         .await;
+        self.ignore_not_found(deleted.map(|_| ()), version)
+    }
+
+    /// Treats a deletion of something already gone as done.
+    fn ignore_not_found(
+        &self,
+        deleted: Result<(), AwsFailure>,
+        qualifier: &str,
+    ) -> Result<(), TuningError> {
         match deleted {
-            Ok(_) => Ok(()),
             Err(failure) if failure.class == ErrorClass::NotFound => Ok(()),
-            Err(source) => Err(TuningError::aws(format!("{}:{version}", self.arn), source)),
+            Err(source) => Err(TuningError::aws(
+                format!("{}:{qualifier}", self.arn),
+                source,
+            )),
+            Ok(()) => Ok(()),
         }
     }
 

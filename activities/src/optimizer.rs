@@ -8,23 +8,15 @@ use powertune_proto::v1::{OptimizerInput, OptimizerOutput};
 
 use crate::aws::AwsClients;
 use crate::failure::TuningError;
-use crate::lambda::Function;
+use crate::lambda::{Function, snapshot_of};
 
 pub async fn optimize(
     clients: &AwsClients,
     input: &OptimizerInput,
 ) -> Result<OptimizerOutput, TuningError> {
-    let snapshot = input
-        .function
-        .as_ref()
-        .ok_or_else(|| TuningError::Other("optimizer input has no function".into()))?;
+    let snapshot = snapshot_of(input.function.as_ref(), "optimizer")?;
     let retries = clients.retry_counter();
-    let client = clients.lambda(&snapshot.region);
-    let function = Function {
-        client: &client,
-        arn: &snapshot.function_arn,
-        retries: &retries,
-    };
+    let function = Function::of(clients, snapshot, &retries);
 
     function.wait_until_updated().await?;
     let current = function.configuration("$LATEST").await?;

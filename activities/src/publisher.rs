@@ -9,7 +9,7 @@ use powertune_proto::v1::{FailedPower, PublisherInput, PublisherOutput};
 
 use crate::aws::{AwsClients, ErrorClass};
 use crate::failure::TuningError;
-use crate::lambda::Function;
+use crate::lambda::{Function, snapshot_of};
 
 /// Failure type of a memory size that AWS would not set (a memory quota below
 /// it, for instance).
@@ -19,17 +19,9 @@ pub async fn publish(
     clients: &AwsClients,
     input: &PublisherInput,
 ) -> Result<PublisherOutput, TuningError> {
-    let snapshot = input
-        .function
-        .as_ref()
-        .ok_or_else(|| TuningError::Other("publisher input has no function".into()))?;
+    let snapshot = snapshot_of(input.function.as_ref(), "publisher")?;
     let retries = clients.retry_counter();
-    let client = clients.lambda(&snapshot.region);
-    let function = Function {
-        client: &client,
-        arn: &snapshot.function_arn,
-        retries: &retries,
-    };
+    let function = Function::of(clients, snapshot, &retries);
 
     function.wait_until_updated().await?;
     let current = function.configuration("$LATEST").await?;

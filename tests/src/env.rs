@@ -12,6 +12,7 @@ use powertune_proto::v1::PowerTuningOutput;
 use powertune_workflows::PowerTuningWorkflow;
 use temporalio_client::errors::WorkflowGetResultError;
 use temporalio_client::{Client, WorkflowGetResultOptions, WorkflowHandle, WorkflowStartOptions};
+use temporalio_common::data_converters::{PayloadConverter, RawValue};
 
 use crate::state::FunctionState;
 use crate::temporal::TemporalServer;
@@ -93,7 +94,7 @@ impl TestEnv {
             .execution_timeout(RUN_TIMEOUT)
             .build();
         self.client
-            .start_workflow(PowerTuningWorkflow::run, Some(input), options)
+            .start_workflow(PowerTuningWorkflow::run, json_input(&input), options)
             .await?;
         Ok(self
             .client
@@ -117,6 +118,12 @@ impl TestEnv {
     pub async fn state(&self, function: &str) -> Result<FunctionState> {
         FunctionState::read(&self.lambda, function).await
     }
+}
+
+/// Encodes the workflow input as one `json/plain` payload, as `temporal workflow
+/// start --input` sends it.
+pub fn json_input(input: &serde_json::Value) -> RawValue {
+    RawValue::from_value(input, &PayloadConverter::default())
 }
 
 /// Emulator options for tests: sample functions, 1 % of real time.
@@ -145,7 +152,7 @@ pub fn aws_env(emulator_url: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-/// A Lambda client on the emulator with static test credentials.
+/// Builds a Lambda client for the emulator with static test credentials.
 pub async fn lambda_client(emulator_url: &str) -> aws_sdk_lambda::Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region("us-east-1")
@@ -157,7 +164,7 @@ pub async fn lambda_client(emulator_url: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(&config)
 }
 
-/// The message of a failed run's failure, with its cause chain.
+/// Returns the message of a failed run, with its cause chain.
 pub fn failure_message(error: &WorkflowGetResultError) -> String {
     match error {
         WorkflowGetResultError::Failed(failure) => {

@@ -1,10 +1,12 @@
 //! Bad input fails the run at once, with a message that names the field, and
 //! never reaches the function: the emulator sees no update and no invocation.
 
+use powertune_tests::env::json_input;
 use powertune_tests::{TestEnv, failure_message, sample_arn};
 use serde_json::{Value, json};
 use temporalio_client::errors::WorkflowGetResultError;
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
+use temporalio_common::data_converters::RawValue;
 
 /// Starts a run with `input`, expects it to fail, and returns the message.
 async fn expect_failure(env: &TestEnv, workflow_id: &str, input: Option<Value>) -> String {
@@ -15,7 +17,10 @@ async fn expect_failure(env: &TestEnv, workflow_id: &str, input: Option<Value>) 
         .client
         .start_workflow(
             powertune_workflows::PowerTuningWorkflow::run,
-            input,
+            input
+                .as_ref()
+                .map(json_input)
+                .unwrap_or_else(|| RawValue::new(Vec::new())),
             options,
         )
         .await

@@ -17,6 +17,7 @@ use powertune_workflows::PowerTuningWorkflow;
 use serde_json::{Map, Value, json};
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
+use temporalio_common::data_converters::{PayloadConverter, RawValue};
 use temporalio_common::error::IncomingError;
 
 use crate::connection::{self, ConnectionArgs};
@@ -131,7 +132,11 @@ pub async fn run(args: TuneArgs) -> Result<()> {
         .execution_timeout(Duration::from_secs(args.execution_timeout))
         .build();
     let handle = client
-        .start_workflow(PowerTuningWorkflow::run, Some(input), options)
+        .start_workflow(
+            PowerTuningWorkflow::run,
+            RawValue::from_value(&input, &PayloadConverter::default()),
+            options,
+        )
         .await
         .map_err(|error| start_error(error, &workflow_id, &namespace, &address))?;
     let run_id = handle.info().run_id.clone().unwrap_or_default();

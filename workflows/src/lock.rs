@@ -3,9 +3,9 @@
 //! A tuning starts a child workflow whose id is derived from the function ARN.
 //! Temporal allows one running workflow per id, so a second tuning of the same
 //! function fails to start that child, whatever workflow ids the users chose.
-//! The child holds the lock until its parent cancels it after cleanup; when the
+//! The child keeps the lock until its parent cancels it after cleanup. When the
 //! parent closes any other way (terminated, timed out), the parent-close policy
-//! terminates the child and the lock is free again.
+//! terminates the child, so the lock is free again.
 
 use std::time::Duration;
 
@@ -55,8 +55,8 @@ impl FunctionLock {
     }
 }
 
-/// Takes the lock of `function_arn`. When another tuning holds it, fails at
-/// once with an error naming that tuning, or with `wait` retries until it is free.
+/// Takes the lock of `function_arn`. When another tuning has it, this fails
+/// at once with an error naming that tuning, or with `wait` retries until it is free.
 pub async fn acquire<W>(
     ctx: &WorkflowContext<W>,
     function_arn: &str,

@@ -24,7 +24,7 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Slack for AWS calls and waits around the invocations themselves.
 const OVERHEAD: Duration = Duration::from_secs(120);
 
-/// Longest wait for a SnapStart version's snapshot (AWS's own waiter allows
+/// Maximum wait for a SnapStart version's snapshot (AWS's own waiter allows
 /// about 26 minutes).
 const SNAPSTART_WAIT: Duration = Duration::from_secs(30 * 60);
 
@@ -61,7 +61,7 @@ pub fn publisher(work: WorkflowCancellationToken) -> ActivityOptions {
         .build()
 }
 
-/// The executor's timeout covers every invocation at the function's timeout,
+/// Returns the executor's options. Its timeout covers every invocation at the function's timeout,
 /// in series or at once, plus the processors and the pauses between runs.
 pub fn executor(input: &ExecutorInput, group: WorkflowCancellationToken) -> ActivityOptions {
     let function = input.function.clone().unwrap_or_default();
@@ -90,7 +90,7 @@ pub fn executor(input: &ExecutorInput, group: WorkflowCancellationToken) -> Acti
         .build()
 }
 
-/// The cleaner runs on a detached cancellation token, so it still runs after
+/// Returns the cleaner's options. It runs on a detached cancellation token, so it still runs after
 /// the workflow was cancelled, and retries long enough to outlast throttling.
 pub fn cleaner() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(16 * 60))

@@ -1,10 +1,12 @@
-//! The `PowerTuning` workflow: initializer, publisher, executors, cleaner,
-//! analyzer and optimizer, in that order.
+//! The `PowerTuning` workflow: lock, initializer, publisher, executors,
+//! cleaner, analyzer and optimizer, in that order.
 //!
-//! The cleaner runs whatever happens after the initializer read the function:
-//! on success, on a failure while publishing or executing, and on
-//! cancellation. After a failure the workflow fails with the original cause;
-//! after a cancellation it ends cancelled.
+//! Once the initializer has read the function, the cleaner runs after a
+//! success, after a failure while publishing or executing, after a
+//! cancellation, and when the run nears its timeout. After a failure the
+//! workflow fails with the original cause; after a cancellation it ends
+//! cancelled. A terminated run executes no more code, so nothing cleans up
+//! after it.
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use powertune_proto::v1::{
     OptimizerInput, PowerStats, PowerTuningInput, PowerTuningOutput, PublisherInput, TuningPlan,
 };
 use serde::{Deserialize, Serialize};
+use temporalio_common::data_converters::RawValue;
 use temporalio_common::error::IncomingError;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::workflows::join;
@@ -48,7 +51,7 @@ pub struct PowerTuningWorkflow {
     progress: Progress,
 }
 
-/// What a failed step left for the workflow's own failure.
+/// Failure of one step, kept for the workflow's own failure.
 struct StepFailure {
     type_name: String,
     message: String,
@@ -85,7 +88,7 @@ impl StepFailure {
     }
 }
 
-/// What the publishers and executors produced.
+/// Results of the publishers and executors.
 #[derive(Default)]
 struct Measurements {
     versions: Vec<String>,
@@ -99,15 +102,16 @@ struct Measurements {
 
 #[workflow_methods]
 impl PowerTuningWorkflow {
-    /// Tunes the function named in `input`. The input is taken as raw JSON so
-    /// that a malformed input fails the run with a message naming the field,
-    /// instead of failing workflow tasks forever.
+    /// Tunes the function named in `input`, a JSON object with the fields of
+    /// `PowerTuningInput`. The input is taken as raw payloads, so that a
+    /// missing, malformed or wrongly typed input fails the run with a message
+    /// naming the problem, instead of failing workflow tasks forever.
     #[run(name = "PowerTuning")]
     pub async fn run(
         ctx: &mut WorkflowContext<Self>,
-        input: Option<serde_json::Value>,
+        input: RawValue,
     ) -> WorkflowResult<PowerTuningOutput> {
-        let input = input.unwrap_or_default();
+        let input = decode_input(input)?;
 
         // The lock comes first: the initializer must read the function while no
         // other tuning has it changed. A missing or malformed ARN takes no lock
@@ -296,11 +300,53 @@ async fn publish_and_execute_before_deadline(
 /// Time kept at the end of a run with a timeout for the cleaner.
 const CLEANUP_RESERVE: Duration = Duration::from_secs(120);
 
-/// How long publishing and executing may take in a run with `timeout`.
+/// Returns how long publishing and executing may take in a run with `timeout`.
 fn work_deadline(timeout: Option<Duration>) -> Option<Duration> {
     let timeout = timeout.filter(|timeout| !timeout.is_zero())?;
     let reserve = CLEANUP_RESERVE.min(timeout / 4);
     Some(timeout - reserve)
+}
+
+/// Encoding of JSON payloads in Temporal's standard data converter.
+const JSON_ENCODING: &[u8] = b"json/plain";
+
+/// Reads the workflow input: no payload or a null payload becomes JSON
+/// `null` (which the initializer rejects with a message), one `json/plain`
+/// payload is parsed, anything else fails the run.
+fn decode_input(input: RawValue) -> Result<serde_json::Value, WorkflowTermination> {
+    let invalid = |message: String| -> WorkflowTermination {
+        ApplicationFailure::builder(format!("invalid input: {message}"))
+            .type_name("InvalidInput".to_owned())
+            .non_retryable(true)
+            .build()
+            .into()
+    };
+    let mut payloads = input.payloads;
+    if payloads.len() > 1 {
+        return Err(invalid(format!(
+            "the workflow received {} input arguments; pass one JSON object such as {{\"lambdaARN\": \"arn:aws:lambda:...\", \"num\": 10}}",
+            payloads.len()
+        )));
+    }
+    let Some(payload) = payloads.pop() else {
+        return Ok(serde_json::Value::Null);
+    };
+    let encoding = payload
+        .metadata
+        .get("encoding")
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if encoding == b"binary/null" || (encoding.is_empty() && payload.data.is_empty()) {
+        return Ok(serde_json::Value::Null);
+    }
+    if encoding != JSON_ENCODING {
+        return Err(invalid(format!(
+            "the input has encoding `{}`; pass a JSON object (`json/plain`)",
+            String::from_utf8_lossy(encoding)
+        )));
+    }
+    serde_json::from_slice(&payload.data)
+        .map_err(|error| invalid(format!("the input is not valid JSON: {error}")))
 }
 
 fn set_stage(ctx: &WorkflowContext<PowerTuningWorkflow>, stage: &str) {
