@@ -25,7 +25,11 @@ async fn expect_failure(env: &TestEnv, workflow_id: &str, input: Option<Value>) 
         )
         .await
         .unwrap();
-    match handle.get_result(WorkflowGetResultOptions::default()).await {
+    let result = handle.get_result(WorkflowGetResultOptions::default()).await;
+    powertune_tests::histories::check_and_record(&env.client, workflow_id)
+        .await
+        .unwrap();
+    match result {
         Err(error @ WorkflowGetResultError::Failed(_)) => failure_message(&error),
         other => panic!(
             "expected {workflow_id} to fail, got {other:?}\nworker log:\n{}",

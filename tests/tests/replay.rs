@@ -1,8 +1,8 @@
 //! Replays the committed workflow histories against the current workflow
 //! code: a change that would break running workflows fails here.
 //!
-//! Record new histories with
-//! `POWERTUNE_RECORD_HISTORIES=tests/histories scripts/test.sh`.
+//! Record new histories with `POWERTUNE_RECORD_HISTORIES=/tmp/histories
+//! scripts/test.sh` and copy the ones worth keeping into `tests/histories/`.
 
 use temporalio_client::WorkflowHistory;
 
