@@ -90,8 +90,19 @@ impl TestEnv {
         workflow_id: &str,
         input: serde_json::Value,
     ) -> Result<WorkflowHandle<Client, PowerTuningWorkflow>> {
+        self.start_tuning_with_timeout(workflow_id, input, RUN_TIMEOUT)
+            .await
+    }
+
+    /// Starts a tuning with `input` under `workflow_id` and an execution timeout.
+    pub async fn start_tuning_with_timeout(
+        &self,
+        workflow_id: &str,
+        input: serde_json::Value,
+        timeout: Duration,
+    ) -> Result<WorkflowHandle<Client, PowerTuningWorkflow>> {
         let options = WorkflowStartOptions::new(self.task_queue.clone(), workflow_id.to_owned())
-            .execution_timeout(RUN_TIMEOUT)
+            .execution_timeout(timeout)
             .build();
         self.client
             .start_workflow(PowerTuningWorkflow::run, json_input(&input), options)

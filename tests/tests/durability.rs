@@ -421,3 +421,29 @@ async fn payloads_stay_out_of_errors_and_logs() {
         "the worker logged the payload"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deadline_leaves_time_for_cleanup() {
+    let env = TestEnv::start("deadline").await.unwrap();
+    let mut spec = FunctionSpec {
+        name: "very-slow".to_owned(),
+        timeout_s: 120,
+        ..FunctionSpec::default()
+    };
+    spec.profile.io_ms = 50_000.0;
+    env.emulator.add_function(spec).unwrap();
+    let before = env.state("very-slow").await.unwrap();
+
+    // 150 serial invocations of 0.5 s cannot finish in 80 s; the run stops
+    // measuring 20 s before its timeout and cleans up.
+    let input =
+        json!({"lambdaARN": sample_arn("very-slow"), "num": 150, "powerValues": [128, 256]});
+    env.start_tuning_with_timeout("deadline", input, Duration::from_secs(80))
+        .await
+        .unwrap();
+    let result = result_of(&env, "deadline").await;
+
+    let message = failure_message(&result.expect_err("a run past its deadline must fail"));
+    assert!(message.contains("deadline"), "{message}");
+    assert_restored(&env, "run reached its deadline", "very-slow", &before).await;
+}

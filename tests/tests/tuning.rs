@@ -306,3 +306,63 @@ async fn auto_optimize_alias_points_at_new_version() {
         .unwrap();
     assert_eq!(version.memory_size(), Some(output.power as i32));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn payload_from_s3_is_read() {
+    let bucket_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(bucket_dir.path().join("payloads")).unwrap();
+    std::fs::write(
+        bucket_dir.path().join("payloads/event.json"),
+        r#"{"orderId": 42}"#,
+    )
+    .unwrap();
+    let options = lambda_emulator::EmulatorOptions {
+        s3_dir: Some(bucket_dir.path().to_owned()),
+        ..powertune_tests::env::fast_emulator()
+    };
+    let env = TestEnv::start_with("payload-s3", options, &[])
+        .await
+        .unwrap();
+
+    let output = tune_ok(
+        &env,
+        "io-bound",
+        "payload-s3",
+        json!({"lambdaARN": sample_arn("io-bound"), "num": 5, "powerValues": [128], "payloadS3": "s3://payloads/event.json", "includeOutputResults": true}),
+    )
+    .await;
+    assert_eq!(output.stats[0].invocations, 5);
+
+    let missing = env
+        .tune(
+            "payload-s3-missing",
+            json!({"lambdaARN": sample_arn("io-bound"), "num": 5, "powerValues": [128], "payloadS3": "s3://payloads/missing.json"}),
+        )
+        .await
+        .unwrap();
+    let message = failure_message(&missing.expect_err("a missing S3 object must fail the run"));
+    assert!(message.contains("missing.json"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processors_run_around_each_invocation() {
+    let env = TestEnv::start("processors").await.unwrap();
+    tune_ok(
+        &env,
+        "cpu-bound",
+        "processors",
+        json!({
+            "lambdaARN": sample_arn("cpu-bound"),
+            "num": 5,
+            "powerValues": [128, 256],
+            "preProcessorARN": sample_arn("io-bound"),
+            "postProcessorARN": sample_arn("json-logs")
+        }),
+    )
+    .await;
+
+    let pre = env.emulator.function_stats("io-bound").unwrap();
+    let post = env.emulator.function_stats("json-logs").unwrap();
+    assert_eq!(pre.invocations_by_qualifier.get("$LATEST"), Some(&10));
+    assert_eq!(post.invocations_by_qualifier.get("$LATEST"), Some(&10));
+}
