@@ -37,6 +37,10 @@ const FIELD_ATTRIBUTES: &[(&str, &str)] = &[
         r#"#[serde(skip_serializing_if = "Vec::is_empty")]"#,
     ),
     (
+        ".powertune.v1.PowerTuningOutput.warnings",
+        r#"#[serde(skip_serializing_if = "Vec::is_empty")]"#,
+    ),
+    (
         ".powertune.v1.PowerTuningOutput.optimization",
         r#"#[serde(skip_serializing_if = "Option::is_none")]"#,
     ),

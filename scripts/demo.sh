@@ -20,9 +20,11 @@ temporal_port=$(free_port)
 emulator_port=$(free_port)
 logs=$(mktemp -d)
 pids=()
+keep_logs=1
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ "$keep_logs" = 0 ]; then rm -rf "$logs"; else echo "logs of the servers and the worker: $logs"; fi
 }
 trap cleanup EXIT
 
@@ -59,6 +61,20 @@ echo
 echo "temporal workflow execute --type PowerTuning --task-queue power-tuning --input '$input'"
 temporal workflow execute --address "127.0.0.1:$temporal_port" \
   --type PowerTuning --task-queue power-tuning --workflow-id "demo-$FUNCTION-$(date +%s)" \
-  --input "$input"
-echo
-echo "logs: $logs"
+  --input "$input" --output json >"$logs/result.json"
+python3 - "$logs/result.json" <<'SUMMARY'
+import json, sys
+result = json.load(open(sys.argv[1]))["result"]
+print()
+print("winner: %d MB, %.3g USD per invocation, %.1f ms average (strategy: cost)" % (result["power"], result["cost"], result["duration"]))
+print()
+print("%8s  %14s  %12s  %10s" % ("memory", "cost (USD)", "duration ms", "p90 ms"))
+for stats in result.get("stats", []):
+    print("%5d MB  %14.3g  %12.1f  %10.1f" % (stats["power"], stats["cost"], stats["duration"], stats["p90"]))
+print()
+print("chart: " + result["stateMachine"]["visualization"])
+print()
+print("full result:")
+print(json.dumps(result, indent=2))
+SUMMARY
+keep_logs=0

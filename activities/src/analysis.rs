@@ -95,6 +95,7 @@ pub fn analyze(input: &AnalyzerInput) -> Result<PowerTuningOutput, AnalysisError
         retries: input.retries,
         optimization: None,
         dry_run: false,
+        warnings: plan.warnings.clone(),
     })
 }
 

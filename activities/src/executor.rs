@@ -181,19 +181,23 @@ impl Executor<'_> {
         index: u32,
         s3_payload: Option<&str>,
     ) -> Result<Outcome, TuningError> {
-        let outcome = self.invoke(client, index, s3_payload).await?;
-        if let Outcome::Measured(result) = &outcome {
-            let snapshot = {
-                let mut progress = self.progress.lock().expect("progress lock poisoned");
-                progress.results.push(result.clone());
-                progress.retries = self.retries.get();
-                progress.clone()
-            };
-            if let Err(error) = self.ctx.record_heartbeat(snapshot).await {
-                tracing::warn!(error = %error, "could not record executor heartbeat");
+        let outcome = self.invoke(client, index, s3_payload).await;
+        let snapshot = {
+            let mut progress = self.progress.lock().expect("progress lock poisoned");
+            match &outcome {
+                Ok(Outcome::Measured(result)) => progress.results.push(result.clone()),
+                // Counted here because the retried attempt reads it back from
+                // the heartbeat that goes out with this attempt's failure.
+                Err(TuningError::FunctionError { .. }) => progress.function_errors += 1,
+                _ => return outcome,
             }
+            progress.retries = self.retries.get();
+            progress.clone()
+        };
+        if let Err(error) = self.ctx.record_heartbeat(snapshot).await {
+            tracing::warn!(error = %error, "could not record executor heartbeat");
         }
-        Ok(outcome)
+        outcome
     }
 
     /// Invokes the function once at `index`, with the pre- and post-processors around it.
@@ -427,6 +431,7 @@ fn compute_stats(
             .filter(|result| !result.allowed_error.is_empty())
             .count() as u32,
         cold_starts: results.iter().filter(|result| result.cold_start).count() as u32,
+        function_errors: 0,
     })
 }
 

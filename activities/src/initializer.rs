@@ -7,7 +7,7 @@ use powertune_proto::v1::{FunctionSnapshot, PowerConfiguration, TuningPlan};
 use crate::allow_list::AllowList;
 use crate::aws::AwsClients;
 use crate::failure::TuningError;
-use crate::input::{InputDefaults, parse_input};
+use crate::input::{InputDefaults, parse_input, suggest_field};
 use crate::lambda::Function;
 
 /// Prefix of every version description this worker writes; the cleaner
@@ -26,11 +26,9 @@ pub async fn initialize(
     let validated = parse_input(raw, defaults)?;
     let arn = validated.function.to_string();
     allow_list.check(&arn)?;
-    if !validated.unknown_fields.is_empty() {
-        tracing::warn!(fields = ?validated.unknown_fields, "ignoring unknown input fields");
-    }
-    if !validated.ignored_fields.is_empty() {
-        tracing::warn!(fields = ?validated.ignored_fields, "ignoring input fields that have no effect with the other settings");
+    let warnings = input_warnings(&validated.unknown_fields, &validated.ignored_fields);
+    for warning in &warnings {
+        tracing::warn!(function = %arn, "{warning}");
     }
 
     let retries = clients.retry_counter();
@@ -116,7 +114,28 @@ pub async fn initialize(
         function: Some(snapshot),
         configurations,
         payloads: validated.payloads,
+        warnings,
     })
+}
+
+/// Describes each ignored input field for the run's output.
+fn input_warnings(unknown_fields: &[String], ignored_fields: &[String]) -> Vec<String> {
+    let unknown = unknown_fields
+        .iter()
+        .map(|field| match suggest_field(field) {
+            Some(known) => {
+                format!("unknown input field `{field}` was ignored; did you mean `{known}`?")
+            }
+            None => format!("unknown input field `{field}` was ignored"),
+        });
+    let ignored = ignored_fields.iter().map(|field| match field.as_str() {
+        "payload" => "`payload` was ignored because `payloadS3` is set".to_owned(),
+        "autoOptimizeAlias" => {
+            "`autoOptimizeAlias` was ignored because `autoOptimize` is not true".to_owned()
+        }
+        other => format!("`{other}` was ignored"),
+    });
+    unknown.chain(ignored).collect()
 }
 
 /// Names the aliases of every memory size: `RAM<power>`, or with
@@ -142,6 +161,19 @@ pub fn plan_configurations(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warnings_name_ignored_fields() {
+        let warnings = input_warnings(&["strategey".to_owned()], &["autoOptimizeAlias".to_owned()]);
+
+        assert_eq!(warnings.len(), 2);
+        assert!(
+            warnings[0].contains("did you mean `strategy`"),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[1].contains("autoOptimize"), "{}", warnings[1]);
+    }
 
     #[test]
     fn one_alias_per_power_value() {

@@ -207,6 +207,25 @@ pub fn parse_input(raw: &Value, defaults: &InputDefaults) -> Result<ValidatedInp
     };
     let fields = Fields { object };
 
+    // A misspelt required field reads better as "did you mean" than as missing.
+    for required in ["lambdaARN", "num"] {
+        if object.contains_key(required) {
+            continue;
+        }
+        if let Some(typo) = object
+            .keys()
+            .find(|key| suggest_field(key) == Some(required))
+        {
+            return Err(InputError {
+                field: required.to_owned(),
+                value: String::new(),
+                message: format!(
+                    "{required} is missing; the input has `{typo}`: did you mean `{required}`?"
+                ),
+            });
+        }
+    }
+
     // Read first, so that later payload errors know whether to hide it.
     let disable_payload_logs = fields.boolean("disablePayloadLogs")?;
     let function = fields.function_arn()?;
@@ -499,6 +518,15 @@ impl<'a> Fields<'a> {
             value: render(&Value::String(alias.to_owned())),
             message: format!("{FIELD}: {error}"),
         })?;
+        if is_tuning_alias(alias) {
+            return Err(InputError {
+                field: FIELD.to_owned(),
+                value: render(&Value::String(alias.to_owned())),
+                message: format!(
+                    "{FIELD}: `{alias}` has the form RAM<memory> that powertune uses for its own temporary aliases, and the next tuning would stop at it; choose another name, such as \"prod\""
+                ),
+            });
+        }
         Ok(Some(alias.to_owned()))
     }
 
@@ -577,6 +605,48 @@ fn render(value: &Value) -> String {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text,
     }
+}
+
+/// Returns the input field that `name` is most likely a misspelling of: the
+/// same name in another case, or one at most two edits away.
+pub fn suggest_field(name: &str) -> Option<&'static str> {
+    if KNOWN_FIELDS.contains(&name) {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    KNOWN_FIELDS
+        .iter()
+        .map(|known| (known, edit_distance(&lower, &known.to_ascii_lowercase())))
+        .filter(|(_, distance)| *distance <= 2)
+        .min_by_key(|(_, distance)| *distance)
+        .map(|(known, _)| *known)
+}
+
+/// Levenshtein distance between two ASCII-lowercased names.
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (i, left_char) in left.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, right_char) in right.iter().enumerate() {
+            let substitution = previous[j] + usize::from(left_char != *right_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[right.len()]
+}
+
+/// Tells whether `alias` has the form of the initializer's aliases:
+/// `RAM<memory>` or `RAM<memory>-<n>`.
+fn is_tuning_alias(alias: &str) -> bool {
+    let Some(rest) = alias.strip_prefix("RAM") else {
+        return false;
+    };
+    let mut parts = rest.splitn(2, '-');
+    let is_number = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+    let memory = parts.next().unwrap_or_default();
+    is_number(memory) && parts.next().is_none_or(is_number)
 }
 
 #[cfg(test)]
@@ -1012,6 +1082,46 @@ mod tests {
         assert_eq!(validated.input.payload, None);
         assert!(validated.payloads.is_empty());
         assert_eq!(validated.ignored_fields, vec!["payload"]);
+    }
+
+    #[test]
+    fn misspelt_fields_get_suggestions() {
+        assert_eq!(suggest_field("lambdaArn"), Some("lambdaARN"));
+        assert_eq!(suggest_field("strategey"), Some("strategy"));
+        assert_eq!(suggest_field("powervalues"), Some("powerValues"));
+        assert_eq!(suggest_field("somethingElse"), None);
+        assert_eq!(suggest_field("num"), None);
+    }
+
+    #[test]
+    fn misspelt_required_field_is_named() {
+        let error = parse(
+            json!({"lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:fn", "num": 10}),
+        )
+        .unwrap_err();
+
+        assert_eq!(error.field(), "lambdaARN");
+        assert!(
+            error.to_string().contains("did you mean `lambdaARN`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn auto_optimize_alias_rejects_tuning_names() {
+        assert_rejected(
+            with("autoOptimizeAlias", json!("RAM512")),
+            "autoOptimizeAlias",
+            "RAM512",
+        );
+        assert_rejected(
+            with("autoOptimizeAlias", json!("RAM512-3")),
+            "autoOptimizeAlias",
+            "RAM512-3",
+        );
+
+        let similar = parse(with("autoOptimizeAlias", json!("RAMP"))).unwrap();
+        assert_eq!(similar.input.auto_optimize_alias, "RAMP");
     }
 
     #[test]

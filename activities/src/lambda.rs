@@ -12,8 +12,18 @@ use powertune_proto::v1::FunctionSnapshot;
 use crate::aws::{AwsClients, AwsFailure, ErrorClass, RetryCounter, with_retries};
 use crate::failure::TuningError;
 
-/// Pause between two reads of a function's state while waiting for it.
-const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// First pause between two reads of a function's state while waiting for
+/// it; the pause doubles up to [`MAX_POLL_INTERVAL`]. Most updates finish
+/// within a second or two, so the first reads come quickly.
+const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(50);
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Returns the pause after `polls` reads of a function's state.
+fn poll_interval(polls: u32) -> Duration {
+    FIRST_POLL_INTERVAL
+        .saturating_mul(1 << polls.min(8))
+        .min(MAX_POLL_INTERVAL)
+}
 
 /// Maximum wait for an update or a version to become ready. AWS documents
 /// about a minute for functions in a VPC; SnapStart snapshots can take longer.
@@ -61,12 +71,19 @@ impl<'a> Function<'a> {
                 .send()
         })
         .await
-        .map_err(|source| TuningError::aws(format!("{}:{qualifier}", self.arn), source))
+        .map_err(|source| {
+            let resource = match qualifier {
+                "$LATEST" => self.arn.to_owned(),
+                _ => format!("{}:{qualifier}", self.arn),
+            };
+            TuningError::aws(resource, source)
+        })
     }
 
     /// Waits until the last update of `$LATEST` finished, and fails if it failed.
     pub async fn wait_until_updated(&self) -> Result<(), TuningError> {
         let started = tokio::time::Instant::now();
+        let mut polls = 0;
         loop {
             let config = self.configuration("$LATEST").await?;
             match config.last_update_status() {
@@ -90,7 +107,8 @@ impl<'a> Function<'a> {
                     MAX_WAIT.as_secs()
                 )));
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::time::sleep(poll_interval(polls)).await;
+            polls += 1;
         }
     }
 
@@ -98,6 +116,7 @@ impl<'a> Function<'a> {
     /// versions stay `Pending` while their snapshot is taken.
     pub async fn wait_until_active(&self, qualifier: &str) -> Result<(), TuningError> {
         let started = tokio::time::Instant::now();
+        let mut polls = 0;
         loop {
             let config = self.configuration(qualifier).await?;
             match config.state() {
@@ -118,7 +137,8 @@ impl<'a> Function<'a> {
                     MAX_WAIT.as_secs()
                 )));
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::time::sleep(poll_interval(polls)).await;
+            polls += 1;
         }
     }
 

@@ -160,3 +160,23 @@ async fn missing_function_fails_with_cause() {
     assert!(message.contains("does-not-exist"), "{message}");
     assert!(message.contains("not found"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn short_timeout_is_rejected_before_any_change() {
+    let env = TestEnv::start("short-timeout").await.unwrap();
+    let input = json!({"lambdaARN": sample_arn("io-bound"), "num": 5, "powerValues": [128]});
+    let handle = env
+        .start_tuning_with_timeout("short-timeout", input, std::time::Duration::from_secs(20))
+        .await
+        .unwrap();
+
+    let result = handle.get_result(WorkflowGetResultOptions::default()).await;
+    let message = failure_message(&result.expect_err("a 20 s timeout must be rejected"));
+    assert!(message.contains("20 s"), "{message}");
+    assert!(message.contains("60 s"), "{message}");
+    assert!(
+        env.emulator
+            .function_stats("io-bound")
+            .is_none_or(|stats| stats.operations.is_empty())
+    );
+}

@@ -171,11 +171,17 @@ async fn dry_run_changes_nothing() {
         &env,
         "io-bound",
         "dry-run",
-        json!({"lambdaARN": sample_arn("io-bound"), "num": 10, "powerValues": [128, 256], "dryRun": true}),
+        json!({"lambdaARN": sample_arn("io-bound"), "num": 10, "powerValues": [128, 256], "dryRun": true, "strategey": "speed"}),
     )
     .await;
 
     assert!(output.dry_run);
+    assert_eq!(output.warnings.len(), 1, "{:?}", output.warnings);
+    assert!(
+        output.warnings[0].contains("did you mean `strategy`"),
+        "{:?}",
+        output.warnings
+    );
     let stats = env.emulator.function_stats("io-bound").unwrap();
     assert_eq!(stats.operations.get("UpdateFunctionConfiguration"), None);
     assert_eq!(stats.operations.get("PublishVersion"), None);
@@ -365,4 +371,21 @@ async fn processors_run_around_each_invocation() {
     let post = env.emulator.function_stats("json-logs").unwrap();
     assert_eq!(pre.invocations_by_qualifier.get("$LATEST"), Some(&10));
     assert_eq!(post.invocations_by_qualifier.get("$LATEST"), Some(&10));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_power_values_are_tuned() {
+    let env = TestEnv::start("all").await.unwrap();
+    let output = tune_ok(
+        &env,
+        "io-bound",
+        "all",
+        json!({"lambdaARN": sample_arn("io-bound"), "num": 5, "powerValues": "ALL", "parallelInvocation": true, "includeOutputResults": true}),
+    )
+    .await;
+
+    let powers = stat_powers(&output);
+    assert_eq!(powers.len(), powertune_proto::all_power_values().len());
+    assert_eq!(powers.first(), Some(&128));
+    assert_eq!(powers.last(), Some(&10_240));
 }

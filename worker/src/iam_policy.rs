@@ -14,6 +14,7 @@ use serde::Serialize;
 #[derive(Args)]
 pub struct IamPolicyArgs {
     /// Unqualified ARN of a function to tune; repeat the flag or list several ARNs
+    /// separated by spaces
     #[arg(long = "function", value_name = "ARN", required = true, num_args = 1..)]
     pub functions: Vec<FunctionArn>,
 
@@ -119,8 +120,7 @@ impl Statement {
 /// Prints the policy document on stdout.
 pub fn run(args: &IamPolicyArgs) -> Result<()> {
     let document = policy_document(args)?;
-    println!("{}", serde_json::to_string_pretty(&document)?);
-    Ok(())
+    crate::print_stdout(&serde_json::to_string_pretty(&document)?)
 }
 
 fn policy_document(args: &IamPolicyArgs) -> Result<PolicyDocument> {

@@ -45,6 +45,17 @@ enum Command {
 /// exits with 1, and clap exits with 2 on a usage error before any command runs.
 const EXIT_CANCELLED: u8 = 2;
 
+/// Writes `text` and a newline on stdout. A reader that closed the pipe
+/// early (`powertune iam-policy | head`) is not an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => Ok(result?),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -119,6 +119,11 @@ struct StartedWorkflow<'a> {
 /// Starts the tuning and, unless `--no-wait`, prints its result on stdout.
 pub async fn run(args: TuneArgs) -> Result<()> {
     let input = build_input(&args)?;
+    if input.get("lambdaARN").is_none() {
+        bail!(
+            "no function to tune: pass --function ARN, or set \"lambdaARN\" in --input or --input-file"
+        );
+    }
     let workflow_id = args
         .workflow_id
         .clone()
@@ -147,19 +152,16 @@ pub async fn run(args: TuneArgs) -> Result<()> {
             workflow_id: &workflow_id,
             run_id: &run_id,
         };
-        println!("{}", serde_json::to_string_pretty(&started)?);
-        return Ok(());
+        return crate::print_stdout(&serde_json::to_string_pretty(&started)?);
     }
 
     let output = handle
         .get_result(WorkflowGetResultOptions::default())
         .await
         .map_err(|error| result_error(error, &workflow_id, args.execution_timeout))?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&output).context("failed to format the workflow result")?
-    );
-    Ok(())
+    crate::print_stdout(
+        &serde_json::to_string_pretty(&output).context("failed to format the workflow result")?,
+    )
 }
 
 /// Reads the base input and writes the flags over its fields.

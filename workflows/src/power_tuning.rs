@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use futures::future::join_all;
 use powertune_activities::PowerTuningActivities;
 use powertune_proto::v1::{
     AnalyzerInput, CleanerInput, ExecutorInput, ExecutorOutput, FailedPower, FunctionSnapshot,
@@ -20,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use temporalio_common::data_converters::RawValue;
 use temporalio_common::error::IncomingError;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::workflows::join;
+use temporalio_sdk::workflows::{join, join_all};
 use temporalio_sdk::{
     ActivityExecutionError, ApplicationFailure, TimerOptions, TimerResult,
     WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -112,6 +111,7 @@ impl PowerTuningWorkflow {
         input: RawValue,
     ) -> WorkflowResult<PowerTuningOutput> {
         let input = decode_input(input)?;
+        check_run_timeout(ctx)?;
 
         // The lock comes first: the initializer must read the function while no
         // other tuning has it changed. A missing or malformed ARN takes no lock
@@ -260,9 +260,28 @@ async fn publish_and_execute_before_deadline(
     measurements: &mut Measurements,
 ) -> Result<(), StepFailure> {
     let work = ctx.cancellation_token().child_token();
-    let Some(deadline) = work_deadline(ctx.info().run_timeout().or(ctx.info().execution_timeout()))
-    else {
+    let Some(timeout) = run_timeout(ctx) else {
         return publish_and_execute(ctx, plan, measurements, &work).await;
+    };
+    let reserve = cleanup_reserve(timeout);
+    let elapsed = match (ctx.workflow_time(), ctx.info().start_time()) {
+        (Some(now), Some(start)) => now.duration_since(start).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    let timed_out = || StepFailure {
+        type_name: "TuningTimedOut".to_owned(),
+        message: format!(
+            "the run reached its deadline ({} s before its {} s timeout, kept for cleanup) before every memory size was measured; start it with a longer execution timeout",
+            reserve.as_secs(),
+            timeout.as_secs()
+        ),
+        cancelled: false,
+    };
+    let Some(deadline) = timeout
+        .checked_sub(reserve + elapsed)
+        .filter(|left| !left.is_zero())
+    else {
+        return Err(timed_out());
     };
 
     let timer_token = ctx.cancellation_token().child_token();
@@ -283,28 +302,54 @@ async fn publish_and_execute_before_deadline(
         }
         false
     };
-    let (outcome, timed_out) = join!(guarded, watchdog);
-    if timed_out {
-        return Err(StepFailure {
-            type_name: "TuningTimedOut".to_owned(),
-            message: format!(
-                "the run reached its deadline ({} s before its timeout, kept for cleanup) before every memory size was measured; start it with a longer execution timeout",
-                CLEANUP_RESERVE.as_secs()
-            ),
-            cancelled: false,
-        });
+    let (outcome, fired) = join!(guarded, watchdog);
+    if fired {
+        return Err(timed_out());
     }
     outcome
 }
 
-/// Time kept at the end of a run with a timeout for the cleaner.
-const CLEANUP_RESERVE: Duration = Duration::from_secs(120);
+/// Shortest run timeout accepted: the cleanup reserve, plus as much again
+/// for the work.
+const MIN_RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Returns how long publishing and executing may take in a run with `timeout`.
-fn work_deadline(timeout: Option<Duration>) -> Option<Duration> {
-    let timeout = timeout.filter(|timeout| !timeout.is_zero())?;
-    let reserve = CLEANUP_RESERVE.min(timeout / 4);
-    Some(timeout - reserve)
+/// Bounds of the time kept for the cleaner at the end of a run with a
+/// timeout. The lower bound covers stopping the executors (their cancellation
+/// arrives with a heartbeat, within about 8 s) and a cleanup with retries.
+const MIN_CLEANUP_RESERVE: Duration = Duration::from_secs(30);
+const MAX_CLEANUP_RESERVE: Duration = Duration::from_secs(120);
+
+/// Returns the run's timeout, when it has one.
+fn run_timeout(ctx: &WorkflowContext<PowerTuningWorkflow>) -> Option<Duration> {
+    let info = ctx.info();
+    info.run_timeout()
+        .or(info.execution_timeout())
+        .filter(|timeout| !timeout.is_zero())
+}
+
+/// Returns the time kept for the cleaner: a quarter of the timeout, within
+/// [`MIN_CLEANUP_RESERVE`] and [`MAX_CLEANUP_RESERVE`].
+fn cleanup_reserve(timeout: Duration) -> Duration {
+    (timeout / 4).clamp(MIN_CLEANUP_RESERVE, MAX_CLEANUP_RESERVE)
+}
+
+/// Rejects a run timeout too short to tune and still clean up.
+fn check_run_timeout(
+    ctx: &WorkflowContext<PowerTuningWorkflow>,
+) -> Result<(), WorkflowTermination> {
+    match run_timeout(ctx) {
+        Some(timeout) if timeout < MIN_RUN_TIMEOUT => Err(ApplicationFailure::builder(format!(
+            "invalid input: the run's execution timeout of {} s is too short; powertune keeps at least {} s of it for cleanup, so start the run with an execution timeout of {} s or more",
+            timeout.as_secs(),
+            MIN_CLEANUP_RESERVE.as_secs(),
+            MIN_RUN_TIMEOUT.as_secs()
+        ))
+        .type_name("InvalidInput".to_owned())
+        .non_retryable(true)
+        .build()
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Encoding of JSON payloads in Temporal's standard data converter.
@@ -527,6 +572,7 @@ async fn dry_run(
         failed_power_values: output.failure.into_iter().collect(),
         retries: output.retries,
         dry_run: true,
+        warnings: plan.warnings.clone(),
         ..Default::default()
     })
 }
