@@ -18,11 +18,12 @@ export AWS_EC2_METADATA_DISABLED=true
 # reads it.
 POWERTUNE_SUMMARY_FILE=$(mktemp)
 export POWERTUNE_SUMMARY_FILE
-trap 'rm -f "$POWERTUNE_SUMMARY_FILE"' EXIT
+test_log=$(mktemp)
+trap 'rm -f "$POWERTUNE_SUMMARY_FILE" "$test_log"' EXIT
 
 # The end-to-end tests run the binaries, so build them first.
 cargo build --workspace --bins
-cargo test --workspace -- --test-threads "${POWERTUNE_TEST_THREADS:-2}"
+cargo test --workspace -- --test-threads "${POWERTUNE_TEST_THREADS:-2}" 2>&1 | tee "$test_log"
 
 python3 - "$POWERTUNE_SUMMARY_FILE" <<'SUMMARY'
 import json, sys
@@ -34,3 +35,6 @@ print("resources left behind:    %d" % sum(row["leftBehind"] for row in rows))
 for row in rows:
     print("  %-40s faults %5d  left behind %d" % (row["scenario"], row["faults"], row["leftBehind"]))
 SUMMARY
+
+# One closing line over every test binary, since cargo prints one per binary.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "\n%d passed, %d failed\n", passed, failed }' "$test_log"
