@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use lambda_emulator::{EmulatorOptions, RunningEmulator};
+use lambda_emulator::{EmulatorOptions, FunctionSpec, RunningEmulator};
 use powertune_proto::v1::PowerTuningOutput;
 use powertune_workflows::PowerTuningWorkflow;
 use temporalio_client::errors::WorkflowGetResultError;
@@ -123,6 +123,19 @@ impl TestEnv {
         let result = handle.get_result(WorkflowGetResultOptions::default()).await;
         crate::histories::check_and_record(&self.client, workflow_id).await?;
         Ok(result)
+    }
+
+    /// Adds a function whose every invocation fails with `error_type`.
+    pub fn add_failing_function(&self, name: &str, error_type: &str) {
+        let mut spec = FunctionSpec {
+            name: name.to_owned(),
+            ..FunctionSpec::default()
+        };
+        spec.profile.error_rate = 1.0;
+        spec.profile.error_type = error_type.to_owned();
+        self.emulator
+            .add_function(spec)
+            .expect("the failing function is valid");
     }
 
     /// Reads what the tests compare before and after a run.

@@ -393,13 +393,7 @@ async fn allow_list_rejects_other_functions_before_aws() {
 #[tokio::test(flavor = "multi_thread")]
 async fn payloads_stay_out_of_errors_and_logs() {
     let env = TestEnv::start("payload-logs").await.unwrap();
-    let mut spec = FunctionSpec {
-        name: "echo-fails".to_owned(),
-        ..FunctionSpec::default()
-    };
-    spec.profile.error_rate = 1.0;
-    spec.profile.error_type = "EchoError".to_owned();
-    env.emulator.add_function(spec).unwrap();
+    env.add_failing_function("echo-fails", "EchoError");
 
     let secret = "secret-token-4f7a";
     let result = env

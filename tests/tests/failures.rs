@@ -1,7 +1,7 @@
 //! Runs that fail part-way: the cleaner runs as a compensation, the workflow
 //! fails with the real cause, and the function is exactly as before.
 
-use lambda_emulator::{FaultConfig, FaultRule, FunctionSpec};
+use lambda_emulator::{FaultConfig, FaultRule};
 use powertune_tests::env::fast_emulator;
 use powertune_tests::{TestEnv, failure_message, sample_arn};
 use serde_json::json;
@@ -47,13 +47,7 @@ fn fault(operation: &str, function: &str) -> FaultConfig {
 #[tokio::test(flavor = "multi_thread")]
 async fn function_error_fails_run_with_its_type() {
     let env = TestEnv::start("function-error").await.unwrap();
-    let mut spec = FunctionSpec {
-        name: "always-fails".to_owned(),
-        ..FunctionSpec::default()
-    };
-    spec.profile.error_rate = 1.0;
-    spec.profile.error_type = "BrokenHandler".to_owned();
-    env.emulator.add_function(spec).unwrap();
+    env.add_failing_function("always-fails", "BrokenHandler");
 
     let message = expect_failed_run(
         &env,
@@ -123,13 +117,7 @@ async fn execute_failure_is_compensated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn function_error_without_allowed_exceptions_fails() {
     let env = TestEnv::start("flaky-error").await.unwrap();
-    let mut spec = FunctionSpec {
-        name: "mostly-fails".to_owned(),
-        ..FunctionSpec::default()
-    };
-    spec.profile.error_rate = 1.0;
-    spec.profile.error_type = "FlakyError".to_owned();
-    env.emulator.add_function(spec).unwrap();
+    env.add_failing_function("mostly-fails", "FlakyError");
 
     let allowed = env
         .tune(
