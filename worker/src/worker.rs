@@ -70,8 +70,8 @@ pub struct WorkerArgs {
     pub max_concurrent_activities: u32,
 
     /// Attempts of one AWS call inside an activity before the activity fails
-    /// and its Temporal retry policy takes over; throttling, 5xx and update
-    /// conflicts are retried with exponential backoff up to 5 s
+    /// and its Temporal retry policy takes over. Throttling, 5xx errors and
+    /// update conflicts are retried with exponential backoff of up to 5 s
     #[arg(
         long,
         env = "POWERTUNE_AWS_MAX_ATTEMPTS",
