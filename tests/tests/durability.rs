@@ -320,7 +320,11 @@ async fn concurrent_runs_on_one_function_do_not_overlap() {
     add_slow_function(&env);
     let before = env.state(SLOW).await.unwrap();
 
-    env.start_tuning("first", slow_input()).await.unwrap();
+    // The first run measures 30 invocations per size, so it still runs while
+    // the others try to start.
+    let mut first_input = slow_input();
+    first_input["num"] = json!(30);
+    env.start_tuning("first", first_input).await.unwrap();
     wait_for_stage(&env, "first", "executing").await;
 
     let second = env.tune("second", slow_input()).await.unwrap();
@@ -333,7 +337,29 @@ async fn concurrent_runs_on_one_function_do_not_overlap() {
 
     let mut waiting_input = slow_input();
     waiting_input["waitForRunningTuning"] = json!(true);
-    env.start_tuning("third", waiting_input).await.unwrap();
+    env.start_tuning("third", waiting_input.clone())
+        .await
+        .unwrap();
+
+    // A run cancelled while it waits for the lock ends cancelled and changes nothing.
+    env.start_tuning("fourth", waiting_input).await.unwrap();
+    wait_for_stage(&env, "fourth", "waiting for lock").await;
+    let fourth = env
+        .client
+        .get_workflow_handle::<PowerTuningWorkflow>("fourth");
+    fourth
+        .cancel(
+            WorkflowCancelOptions::builder()
+                .reason("test".to_owned())
+                .build(),
+        )
+        .await
+        .unwrap();
+    let cancelled = result_of(&env, "fourth").await;
+    assert!(
+        matches!(cancelled, Err(WorkflowGetResultError::Cancelled { .. })),
+        "fourth: {cancelled:?}"
+    );
 
     let first = result_of(&env, "first").await.unwrap();
     let third = result_of(&env, "third").await.unwrap();
@@ -342,8 +368,8 @@ async fn concurrent_runs_on_one_function_do_not_overlap() {
     let stats = env.emulator.function_stats(SLOW).unwrap();
     assert_eq!(
         stats.invocations_by_qualifier.get("RAM128"),
-        Some(&20),
-        "two runs of 10 invocations"
+        Some(&40),
+        "runs of 30 and 10 invocations"
     );
     assert_restored(&env, "concurrent runs", SLOW, &before).await;
 }
