@@ -147,7 +147,19 @@ async fn worker_crash_in_each_phase_resumes() {
     add_slow_function(&env);
     let before = env.state(SLOW).await.unwrap();
 
-    for stage in ["publishing", "executing", "cleaning"] {
+    // ListAliases is called by the initializer only; a second of latency on it
+    // makes the initializing phase long enough to be interrupted.
+    env.emulator.set_faults(FaultConfig {
+        seed: 1,
+        rules: vec![FaultRule {
+            operation: Some("ListAliases".to_owned()),
+            function: Some(SLOW.to_owned()),
+            extra_latency_ms: 100_000.0,
+            ..FaultRule::default()
+        }],
+    });
+
+    for stage in ["initializing", "publishing", "executing", "cleaning"] {
         let workflow_id = format!("crash-{stage}");
         let invocations_before = env
             .emulator
