@@ -45,7 +45,15 @@ pub async fn get_object(
     let key = decode(key);
     label.set("GetObject", &bucket, Some(&key));
 
-    let Some(root) = state.settings().s3_dir.clone() else {
+    // No S3 folder configured, and a bucket that is not a folder in it, are
+    // the same missing bucket.
+    let bucket_dir = state
+        .settings()
+        .s3_dir
+        .clone()
+        .and_then(|root| safe_join(root, &bucket))
+        .filter(|dir| !bucket.is_empty() && dir.is_dir());
+    let Some(bucket_dir) = bucket_dir else {
         return s3_error(
             StatusCode::NOT_FOUND,
             "NoSuchBucket",
@@ -53,18 +61,6 @@ pub async fn get_object(
             &bucket,
             &request_id,
         );
-    };
-    let bucket_dir = match safe_join(root, &bucket) {
-        Some(dir) if !bucket.is_empty() && dir.is_dir() => dir,
-        _ => {
-            return s3_error(
-                StatusCode::NOT_FOUND,
-                "NoSuchBucket",
-                "The specified bucket does not exist",
-                &bucket,
-                &request_id,
-            );
-        }
     };
     let object = safe_join(bucket_dir, &key).filter(|path| !key.is_empty() && path.is_file());
     let Some(object) = object else {
