@@ -23,7 +23,7 @@ use crate::input::InputDefaults;
 /// Failure type of an analysis that had no measured memory size.
 pub const NO_DATA: &str = "NoData";
 
-/// What the worker's operator configures for every run.
+/// Settings the worker's operator sets for every run.
 pub struct ActivitiesConfig {
     /// Power values used when the input leaves `powerValues` out.
     pub default_power_values: Vec<u32>,

@@ -17,7 +17,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-/// Longest pause between two attempts of one AWS call.
+/// Maximum pause between two attempts of one AWS call.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// First pause after a failed attempt; it doubles on every further attempt.
@@ -105,7 +105,7 @@ impl AwsClients {
     }
 }
 
-/// How an AWS error should be handled.
+/// Handling class of an AWS error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
     /// Throttling, 5xx, network failures and update conflicts: worth another try.
@@ -114,7 +114,7 @@ pub enum ErrorClass {
     NotFound,
     /// The credentials may not perform the call.
     AccessDenied,
-    /// The request itself was rejected; another try gives the same answer.
+    /// The request itself was rejected, so another try gets the same error.
     Rejected,
 }
 
@@ -272,7 +272,8 @@ fn backoff(attempt: u32) -> Duration {
     ceiling.mul_f64(0.5 + rand_fraction() * 0.5)
 }
 
-/// A fraction in [0, 1) from the clock; good enough for jitter, not for anything else.
+/// Returns a fraction in [0, 1) from the clock. It is good enough for jitter
+/// and for nothing else.
 fn rand_fraction() -> f64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

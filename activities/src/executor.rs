@@ -28,7 +28,7 @@ use crate::stats::summarize;
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Function error types that mean the function cannot run at this memory
-/// size at all; the size is reported as failed instead of failing the run.
+/// size at all. The size is then reported as failed instead of failing the run.
 const CANNOT_RUN_ERRORS: &[&str] = &["Runtime.OutOfMemory", "Sandbox.Timedout"];
 
 /// Placeholder for function output when `disablePayloadLogs` is set.

@@ -1,10 +1,10 @@
 //! The ways an activity fails, and how each becomes a Temporal failure.
 //!
 //! Every failure carries a stable type name (the `type` of the Temporal
-//! `ApplicationFailure`) and decides its own retryability: throttling, server
-//! errors and conflicts are retried by the activity's retry policy, while bad
-//! input, a missing function or a function error the user did not allow fail
-//! at once.
+//! `ApplicationFailure`) and decides its own retryability. Throttling, server
+//! errors, conflicts and function errors are retried by the activity's retry
+//! policy. Bad input, a missing function, denied access and a rejected request
+//! fail at once.
 
 use temporalio_sdk::ApplicationFailure;
 use temporalio_sdk::activities::ActivityError;
@@ -14,7 +14,7 @@ use crate::aws::{AwsFailure, ErrorClass};
 use crate::input::InputError;
 use crate::report::ReportError;
 
-/// Failure types the workflow treats as final, whatever the retry policy says.
+/// Failure types the workflow treats as final, whatever the retry policy allows.
 pub const NON_RETRYABLE_TYPES: &[&str] = &[
     "InvalidInput",
     "FunctionNotAllowed",

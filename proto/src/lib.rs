@@ -16,7 +16,7 @@ pub const MAX_POWER_MB: u32 = 10_240;
 /// original tool's step).
 pub const ALL_POWER_STEP_MB: u32 = 64;
 
-/// Every memory size that `"powerValues": "ALL"` stands for: 128 to 10240 MB
+/// Returns every memory size that `"powerValues": "ALL"` means: 128 to 10240 MB
 /// in 64 MB steps.
 pub fn all_power_values() -> Vec<u32> {
     (MIN_POWER_MB..=MAX_POWER_MB)
@@ -24,7 +24,7 @@ pub fn all_power_values() -> Vec<u32> {
         .collect()
 }
 
-/// Serde form of an optional field that holds JSON text in protobuf and the
+/// Serde form of an optional field that contains JSON text in protobuf and the
 /// JSON value itself in the JSON form.
 pub mod json_text {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -2,9 +2,9 @@
 //!
 //! Every end-to-end run is replayed against the current workflow code right
 //! after it ends. With `POWERTUNE_RECORD_HISTORIES=DIR` set, its history is
-//! also saved to `DIR/<workflow id>.json`; histories committed under
-//! `tests/histories/` are replayed by the `replay` test, so a change that
-//! would break running workflows fails the build.
+//! also saved to `DIR/<workflow id>.json`. The `replay` test replays the
+//! histories committed under `tests/histories/`, so a change that would break
+//! running workflows fails the build.
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +18,7 @@ pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("histories")
 }
 
-/// A replayer with every workflow type the worker registers.
+/// Builds a replayer with every workflow type the worker registers.
 pub fn replayer() -> Result<WorkflowReplayer> {
     let options = WorkflowReplayerOptions::new()
         .register_workflow::<PowerTuningWorkflow>()?

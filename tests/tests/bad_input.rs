@@ -1,5 +1,5 @@
 //! Bad input fails the run at once, with a message that names the field, and
-//! never reaches the function: the emulator sees no update and no invocation.
+//! never reaches the function: the emulator records no update and no invocation.
 
 use powertune_tests::env::json_input;
 use powertune_tests::{TestEnv, failure_message, sample_arn};

@@ -1,5 +1,5 @@
 //! The PowerTuning workflow: deterministic orchestration only. Every call to
-//! AWS is an activity from `powertune-activities`; this crate decides their
+//! AWS is an activity from `powertune-activities`. This crate decides their
 //! order, their options, and what happens when one fails or the run is
 //! cancelled.
 
